@@ -1,0 +1,1 @@
+"""digitsum: predict the sum of four handwritten digits, built on minigrad."""

@@ -1,0 +1,19 @@
+"""Shared command-line error handling: bad input -> one `error:` line on stderr, exit status 2."""
+import sys
+
+
+class UserError(Exception):
+    """An error caused by the user's input (a bad file, flag or folder). Its message names the problem."""
+
+
+def run(main, argv=None):
+    """Call `main(argv)`; turn a UserError into `error: ...` and exit 2, with no traceback."""
+    try:
+        code = main(argv)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code or 0)
