@@ -1,0 +1,94 @@
+"""python -m digitsum.evaluate --checkpoint PATH [--data DIR | --images X.npy --labels Y.npy] [--json]
+
+Rebuilds the model from the checkpoint alone and prints accuracy, MAE and accuracy per true sum.
+Also home of `run_batches`, the one inference loop train.py, evaluate and predict share.
+"""
+import json
+import math
+
+import numpy as np
+
+import minigrad
+
+from digitsum import checkpoint, metrics
+from digitsum.cli import UserError, run
+
+EVAL_BATCH = 256
+
+
+def run_batches(spec, model, x, model_config, y=None, batch_size=EVAL_BATCH, encoded=False):
+    """Forward `x` (uint8 images, or spec.encode_dataset's output if encoded) in eval mode, no grad.
+
+    Returns (predicted sums, mean loss or None when y is None, raw outputs concatenated).
+    """
+    model.eval()
+    data = x if encoded else spec.encode_dataset(x, model_config)
+    preds, outputs, loss_sum = [], [], 0.0
+    with minigrad.no_grad():
+        for i in range(0, len(data), batch_size):
+            out = model(minigrad.Tensor(spec.encode_batch(data[i:i + batch_size], model_config)))
+            if y is not None:
+                loss_sum += float(spec.loss(out, y[i:i + batch_size]).item()) * len(out.data)
+            outputs.append(out.data)
+            preds.append(spec.predict(out.data))
+    if not outputs:
+        return np.zeros(0, np.int64), (math.nan if y is not None else None), np.zeros((0,))
+    loss = loss_sum / len(data) if y is not None else None
+    return np.concatenate(preds), loss, np.concatenate(outputs)
+
+
+def load_images_labels(data=None, images=None, labels=None):
+    """(x uint8 (N,40,168), y int64, description) from a course folder's test split or from .npy files."""
+    from digitsum import datasets
+    if images is not None or labels is not None:
+        if data is not None:
+            raise UserError("give either --data or --images/--labels, not both")
+        if images is None or labels is None:
+            raise UserError("--images and --labels go together")
+        x = datasets.load_images(images)
+        y = datasets.load_labels(labels)
+        if len(x) != len(y):
+            raise UserError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels")
+        return x, y.astype(np.int64), f"{images}"
+    folder = datasets.ensure_data(data)
+    d = datasets.load_course(folder)
+    return d["test_x"], np.asarray(d["test_y"], np.int64), f"test split of {folder}"
+
+
+def format_report(m):
+    lines = [f"accuracy: {100 * m['accuracy']:.2f}%  ({round(m['accuracy'] * m['n'])}/{m['n']})",
+             f"MAE: {m['mae']:.3f}",
+             "accuracy per true sum:",
+             "  sum      n   accuracy"]
+    for s, v in m["per_sum"].items():
+        lines.append(f"  {int(s):3d}  {v['n']:5d}   {100 * v['accuracy']:6.2f}%")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    from digitsum.train import ArgParser
+    p = ArgParser(prog="python -m digitsum.evaluate", description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", required=True, help="a best.npz/last.npz written by digitsum.train")
+    p.add_argument("--data", help="course-layout folder; its test split is evaluated (default ./data or cache)")
+    p.add_argument("--images", help="X.npy, uint8 (N, 40, 168)")
+    p.add_argument("--labels", help="Y.npy, the true sums (N,)")
+    p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
+    p.add_argument("--json", action="store_true", help='last line: {"accuracy": ..., "mae": ..., "n": ...}')
+    a = p.parse_args(argv)
+    if a.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    obj = checkpoint.load(a.checkpoint)
+    spec, model = checkpoint.rebuild(obj, a.checkpoint)
+    x, y, source = load_images_labels(a.data, a.images, a.labels)
+    pred, _, _ = run_batches(spec, model, x, obj["model_config"], batch_size=a.batch_size)
+    m = metrics.summarize(pred, y)
+    print(f"checkpoint: {a.checkpoint} (model {spec.name}, epoch {obj.get('epoch', '?')})")
+    print(f"images: {m['n']} from {source}")
+    print(format_report(m))
+    if a.json:
+        print(json.dumps({"accuracy": m["accuracy"], "mae": m["mae"], "n": m["n"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)

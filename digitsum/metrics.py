@@ -1,0 +1,52 @@
+"""Scores for predicted sums: exact-match accuracy, mean absolute error, per-sum accuracy, confusion.
+
+Everything here works on integer sums (0-36) as numpy arrays, whatever model produced them, so the
+training loop, `evaluate` and the plots share one definition of "accuracy".
+"""
+import numpy as np
+
+NUM_SUMS = 37  # four digits 0-9 -> sums 0..36
+
+
+def accuracy(pred, true):
+    """Fraction of images whose predicted sum equals the true sum exactly."""
+    pred, true = np.asarray(pred), np.asarray(true)
+    return float(np.mean(pred == true)) if len(true) else float("nan")
+
+
+def mae(pred, true):
+    """Mean absolute error between predicted and true sums."""
+    pred, true = np.asarray(pred, np.float64), np.asarray(true, np.float64)
+    return float(np.mean(np.abs(pred - true))) if len(true) else float("nan")
+
+
+def confusion(pred, true, num=NUM_SUMS):
+    """(num, num) int64 matrix; row = true sum, column = predicted sum."""
+    pred = np.clip(np.asarray(pred, np.int64), 0, num - 1)
+    true = np.clip(np.asarray(true, np.int64), 0, num - 1)
+    m = np.zeros((num, num), np.int64)
+    np.add.at(m, (true, pred), 1)
+    return m
+
+
+def per_sum_accuracy(pred, true, num=NUM_SUMS):
+    """{sum: (accuracy, count)} for every true sum that occurs at least once."""
+    m = confusion(pred, true, num)
+    counts = m.sum(axis=1)
+    return {int(s): (float(m[s, s] / counts[s]), int(counts[s])) for s in range(num) if counts[s] > 0}
+
+
+def summarize(pred, true):
+    """The metrics every command reports, JSON-ready."""
+    return {
+        "accuracy": accuracy(pred, true),
+        "mae": mae(pred, true),
+        "n": int(len(np.asarray(true))),
+        "per_sum": {str(s): {"accuracy": a, "n": n} for s, (a, n) in per_sum_accuracy(pred, true).items()},
+    }
+
+
+def mean_std(values):
+    """(mean, sample std) of a list of numbers; std is 0 for a single value."""
+    v = np.asarray(values, np.float64)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0

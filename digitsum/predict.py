@@ -1,0 +1,56 @@
+"""python -m digitsum.predict --checkpoint PATH --images X.npy [--out preds.csv]
+
+Writes one CSV row per image: its index, then (for models that can say what they read) the reading, and
+the predicted sum in the last column. Without --out the CSV goes to stdout.
+"""
+import csv
+import io
+import sys
+
+from digitsum import checkpoint
+from digitsum.cli import UserError, run
+from digitsum.evaluate import EVAL_BATCH, run_batches
+
+# A checkpoint used when --checkpoint is not given (None: the flag is required).
+DEFAULT_CHECKPOINT = None
+
+
+def predictions_csv(spec, pred, outputs):
+    """The CSV text: header, then `index[,reading],sum` per image."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    readings = spec.readout(outputs) if spec.readout is not None else None
+    w.writerow(["index"] + (["reading"] if readings is not None else []) + ["sum"])
+    for i, s in enumerate(pred):
+        w.writerow([i] + ([readings[i]] if readings is not None else []) + [int(s)])
+    return buf.getvalue()
+
+
+def main(argv=None):
+    from digitsum import datasets
+    from digitsum.train import ArgParser
+    p = ArgParser(prog="python -m digitsum.predict", description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, required=DEFAULT_CHECKPOINT is None)
+    p.add_argument("--images", required=True, help="X.npy, uint8 (N, 40, 168)")
+    p.add_argument("--out", help="CSV file to write (default: stdout)")
+    p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
+    a = p.parse_args(argv)
+    if a.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    obj = checkpoint.load(a.checkpoint)
+    spec, model = checkpoint.rebuild(obj, a.checkpoint)
+    x = datasets.load_images(a.images)
+    pred, _, outputs = run_batches(spec, model, x, obj["model_config"], batch_size=a.batch_size)
+    text = predictions_csv(spec, pred, outputs)
+    if a.out is None:
+        sys.stdout.write(text)
+    else:
+        from minigrad.serialization import atomic_write
+        with atomic_write(a.out, "w") as f:
+            f.write(text)
+        print(f"wrote {len(pred)} predictions to {a.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
