@@ -1,0 +1,70 @@
+"""The converted-weights file: an .npz of NumPy arrays named like the model's state_dict, plus a JSON manifest.
+
+Layout: one array per state_dict key (`0.weight`, `layer1.0.conv1.weight`, ...) and, optionally, the key
+`__manifest__` holding a JSON string (architecture, layer names and where each came from, the input
+normalisation the weights expect). Plain .npz files without a manifest load too. Everything is read with
+allow_pickle=False, so a weights file can never run code.
+"""
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from ..serialization import atomic_write
+
+MANIFEST_KEY = "__manifest__"
+
+
+class WeightsError(ValueError):
+    """A weights file is missing, unreadable, or does not fit the architecture it is loaded into."""
+
+
+def write_weights(path, arrays, manifest=None):
+    """Write {name: ndarray} (+ manifest dict) to `path` atomically."""
+    payload = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    if manifest is not None:
+        payload[MANIFEST_KEY] = np.array(json.dumps(manifest, sort_keys=True))
+    with atomic_write(path, "wb") as f:
+        np.savez(f, **payload)
+
+
+def read_weights(path):
+    """Read a weights .npz -> ({name: ndarray}, manifest dict or None). Clear WeightsError on any bad file."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {name: z[name] for name in z.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise WeightsError(f"{path} is not a readable .npz of NumPy arrays ({e})") from None
+    if not isinstance(arrays, dict) or not arrays:
+        raise WeightsError(f"{path} holds no arrays")
+    manifest = None
+    if MANIFEST_KEY in arrays:
+        try:
+            manifest = json.loads(str(arrays.pop(MANIFEST_KEY)))
+        except ValueError:
+            raise WeightsError(f"{path} has a corrupt manifest") from None
+    return arrays, manifest
+
+
+def fit_state_dict(model, arrays, what, source):
+    """Check `arrays` against `model.state_dict()` (names and every shape) and return them cast to the
+    model's dtypes. Raises one WeightsError listing every missing, unexpected and mis-shaped entry."""
+    expected = {k: np.asarray(getattr(v, "data", v)) for k, v in model.state_dict().items()}
+    missing = [k for k in expected if k not in arrays]
+    unexpected = [k for k in arrays if k not in expected]
+    wrong = [f"{k} is {tuple(arrays[k].shape)}, expected {v.shape}"
+             for k, v in expected.items() if k in arrays and tuple(arrays[k].shape) != v.shape]
+    problems = []
+    if wrong:
+        problems.append("shape mismatch: " + "; ".join(wrong))
+    if missing:
+        problems.append("missing: " + ", ".join(missing))
+    if unexpected:
+        problems.append("unexpected: " + ", ".join(unexpected))
+    if problems:
+        raise WeightsError(f"{source} does not fit {what}: " + " | ".join(problems))
+    return {k: np.asarray(arrays[k]).astype(v.dtype, copy=False) for k, v in expected.items()}
