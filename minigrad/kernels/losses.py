@@ -1,0 +1,110 @@
+"""Fused, numerically stable losses with mean reduction.
+
+cross-entropy: per row m = max(x), loss = (m - x[t]) + log(sum exp(x - m)); the softmax computed on
+the way is saved, so backward is (p - onehot) * g / N. Finite for logits of 1e8. Sums accumulate in
+float64 scalars (no array upcasts); outputs keep the input dtype.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ._checks import as_float
+
+
+@njit(parallel=True, cache=True)
+def _ce_fwd(x, t, probs, losses):
+    N, C = x.shape
+    for i in prange(N):
+        m = x[i, 0]
+        for j in range(1, C):
+            if x[i, j] > m:
+                m = x[i, j]
+        s = 0.0
+        for j in range(C):
+            e = np.exp(x[i, j] - m)
+            probs[i, j] = e
+            s += e
+        inv = 1.0 / s
+        for j in range(C):
+            probs[i, j] *= inv
+        losses[i] = (m - x[i, t[i]]) + np.log(s)
+
+
+@njit(parallel=True, cache=True)
+def _ce_bwd(probs, t, scale, g):
+    N, C = probs.shape
+    for i in prange(N):
+        for j in range(C):
+            g[i, j] = probs[i, j] * scale
+        g[i, t[i]] -= scale
+
+
+@njit(parallel=True, cache=True)
+def _sq_err_sum(a, b):
+    s = 0.0
+    for i in prange(a.shape[0]):
+        d = a[i] - b[i]
+        s += d * d
+    return s
+
+
+@njit(parallel=True, cache=True)
+def _mse_bwd(a, b, scale, ga, gb):
+    for i in prange(a.shape[0]):
+        d = (a[i] - b[i]) * scale
+        ga[i] = d
+        gb[i] = -d
+
+
+def cross_entropy_forward(logits, target):
+    """logits (N, C), target (N,) ints in [0, C) -> (mean loss as 0-d array, saved)."""
+    x = as_float(logits, "cross_entropy logits")
+    if x.ndim != 2:
+        raise ValueError(f"cross_entropy logits must be 2-D (N, C), got shape {x.shape}")
+    t = np.asarray(target)
+    if t.ndim != 1 or t.shape[0] != x.shape[0]:
+        raise ValueError(f"cross_entropy target must have shape ({x.shape[0]},), got {t.shape}")
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"cross_entropy target must hold integer class indices, got {t.dtype}")
+    t = np.ascontiguousarray(t, dtype=np.int64)
+    N, C = x.shape
+    if N == 0:
+        return np.array(np.nan, dtype=x.dtype), (np.empty((0, C), x.dtype), t)
+    if C == 0 or t.min() < 0 or t.max() >= C:
+        raise ValueError(f"cross_entropy target out of range [0, {C}): min {t.min()}, max {t.max()}")
+    probs = np.empty_like(x)
+    losses = np.empty(N, dtype=np.float64)
+    _ce_fwd(x, t, probs, losses)
+    return np.array(losses.mean(), dtype=x.dtype), (probs, t)
+
+
+def cross_entropy_backward(gloss, saved):
+    probs, t = saved
+    g = np.empty_like(probs)
+    if probs.shape[0]:
+        _ce_bwd(probs, t, float(gloss) / probs.shape[0], g)
+    return g
+
+
+def _same_shape(a, b):
+    a = as_float(a, "mse_loss input")
+    b = as_float(b, "mse_loss target", a.dtype)
+    if a.shape != b.shape:
+        raise ValueError(f"mse_loss: input shape {a.shape} and target shape {b.shape} differ")
+    return a, b
+
+
+def mse_forward(a, b):
+    """mean((a - b)**2) as a 0-d array of a's dtype."""
+    a, b = _same_shape(a, b)
+    if a.size == 0:
+        return np.array(np.nan, dtype=a.dtype)
+    return np.array(_sq_err_sum(a.reshape(-1), b.reshape(-1)) / a.size, dtype=a.dtype)
+
+
+def mse_backward(g, a, b):
+    """-> (ga, gb) = (+-2 g (a - b) / n) in a's shape and dtype."""
+    a, b = _same_shape(a, b)
+    ga, gb = np.empty_like(a), np.empty_like(a)
+    if a.size:
+        _mse_bwd(a.reshape(-1), b.reshape(-1), 2.0 * float(g) / a.size, ga.reshape(-1), gb.reshape(-1))
+    return ga, gb
