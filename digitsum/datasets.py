@@ -1,0 +1,329 @@
+"""Data for training: folders in the course layout, splits, normalisation, batches, fresh composites.
+
+Course layout (a folder): data{k}.npy / lab{k}.npy pairs (any subset of k, at most 10000 images each),
+test_data.npy / test_label.npy; images (N, 40, 168) uint8, labels (N,) uint8 sums. Folders we generate
+also hold manifest.json (generator settings, sha256 of every file) and digits.npz (per-image digit
+records, see digitsum.compose; for analysis only, never for training).
+
+Public API (every bad input raises digitsum.cli.UserError naming the file and the problem):
+  load_course(path) -> CourseData(path, train_x, train_y, test_x, test_y, manifest, label_max), validated:
+      ranks/shapes, finiteness, 0-255 pixels, labels in 0..label_max (36, or 9 x max digits from the
+      manifest), matching lengths, no pickles, no data file without labels, manifest checksums.
+  load_records(path, data=None) -> {"train_digits", "train_index", "train_boxes", "test_*"} or None.
+  make_course(out, mnist, preset, digits, n_train, n_test, seed, scale=None) writes a generated folder.
+  ensure_data(path=None, seed=0, n_train=30000, n_test=10000) -> folder: `path`; else ./data if it exists;
+      else the course preset generated once into $DIGITSUM_HOME/composites/<settings>/ (10000 test
+      images: a full MNIST test set's worth of digit draws, so test accuracy has a +-0.5% standard error).
+  train_val_split(x, y, val_fraction=0.1, seed=0) -> (x_train, y_train, x_val, y_val), deterministic.
+  normalize(x_uint8) -> float32 (N, 1, 40, 168) = (x / 255 - MEAN) / STD, MEAN = 0.0610 and STD = 0.2205
+      being the pixel mean/std of 30000 course-preset composites (seed 0). Normalise per batch: the whole
+      30000-image set as float32 would take 800 MB.
+  iterate_batches(x, y, batch_size, shuffle=True, rng=None, drop_last=False) -> yields (x[idx], y[idx]).
+  FreshComposites(seed, n, preset="course", digits=(4, 4)).epoch(k) -> (x uint8, y int64): n new
+      composites from MNIST training digits for epoch k (augmentation; deterministic in (seed, k)).
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitsum import compose as C
+from digitsum import mnist as M
+from digitsum.cli import UserError
+from minigrad.serialization import atomic_write
+
+FILE_SIZE = 10000  # images per data{k}.npy, as the course shipped them
+MEAN, STD = 0.0610, 0.2205
+DEFAULT_LABEL_MAX = 36
+RECORD_KEYS = ("digits", "index", "boxes")
+
+
+@dataclass
+class CourseData:
+    path: Path
+    train_x: np.ndarray  # (N, 40, 168) uint8, all data{k} files in order of k
+    train_y: np.ndarray  # (N,) int64
+    test_x: np.ndarray
+    test_y: np.ndarray
+    manifest: dict = None  # manifest.json of generated folders, else None
+    label_max: int = DEFAULT_LABEL_MAX
+
+
+# ---------------------------------------------------------------- reading and validation
+
+def _read_npy(path):
+    if not path.is_file():
+        raise UserError(f"{path}: missing file")
+    try:
+        a = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        if "pickle" in str(e) or "Object arrays" in str(e):
+            raise UserError(f"{path}: holds an object or pickled array (refused)") from None
+        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
+    except (OSError, EOFError) as e:
+        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
+    if not isinstance(a, np.ndarray):
+        a.close()
+        raise UserError(f"{path}: is an .npz archive, expected a single .npy array")
+    if a.dtype.kind not in "uif":
+        raise UserError(f"{path}: dtype {a.dtype} is not numeric")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise UserError(f"{path}: contains non-finite values (NaN or inf)")
+    return a
+
+
+def read_images(path):
+    """(N, 40, 168) images with values 0-255 -> uint8."""
+    a = _read_npy(path)
+    if a.ndim != 3 or a.shape[1:] != (C.H, C.W):
+        raise UserError(f"{path}: images have shape {a.shape}, expected rank 3 (N, {C.H}, {C.W})")
+    if a.dtype != np.uint8:
+        if a.size and (a.min() < 0 or a.max() > 255):
+            raise UserError(f"{path}: pixel values outside 0-255")
+        a = np.rint(a).astype(np.uint8)
+    return a
+
+
+def read_labels(path, label_max):
+    """(N,) integral labels in 0..label_max -> int64."""
+    a = _read_npy(path)
+    if a.ndim != 1:
+        raise UserError(f"{path}: labels have shape {a.shape}, expected rank 1 (N,)")
+    if a.size and (a.min() < 0 or a.max() > label_max):
+        raise UserError(f"{path}: labels outside the range 0-{label_max} (min {a.min()}, max {a.max()})")
+    if a.dtype.kind == "f" and not (a == np.rint(a)).all():
+        raise UserError(f"{path}: labels are not whole numbers")
+    return a.astype(np.int64)
+
+
+def _read_manifest(folder):
+    p = folder / "manifest.json"
+    if not p.exists():
+        return None
+    try:
+        manifest = json.loads(p.read_text())
+        files, digits = manifest["files"], manifest["generator"]["digits"]
+        if not isinstance(files, dict) or len(digits) != 2:
+            raise ValueError
+    except (ValueError, KeyError, TypeError, OSError):
+        raise UserError(f"{p}: not a valid digitsum manifest") from None
+    return manifest
+
+
+def _verify_checksums(folder, manifest):
+    for name, digest in manifest["files"].items():
+        p = folder / name
+        if not p.is_file():
+            raise UserError(f"{p}: missing file (listed in manifest.json)")
+        if M.sha256_file(p) != digest:
+            raise UserError(f"{p}: checksum mismatch with manifest.json (file changed or corrupt)")
+
+
+def _pair(folder, data_name, label_name, label_max):
+    data_p, lab_p = folder / data_name, folder / label_name
+    if data_p.is_file() and not lab_p.is_file():
+        raise UserError(f"{data_p}: data file without its labels ({label_name} is missing)")
+    if lab_p.is_file() and not data_p.is_file():
+        raise UserError(f"{lab_p}: label file without its data ({data_name} is missing)")
+    x, y = read_images(data_p), read_labels(lab_p, label_max)
+    if len(x) != len(y):
+        raise UserError(f"{lab_p}: {len(y)} labels for {len(x)} images in {data_name}")
+    return x, y
+
+
+def load_course(path):
+    """Read and validate a folder in the course layout -> CourseData."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: data folder does not exist")
+    manifest = _read_manifest(folder)
+    label_max = 9 * int(manifest["generator"]["digits"][1]) if manifest else DEFAULT_LABEL_MAX
+    names = {p.name for p in folder.iterdir()}
+    ks = sorted({int(m.group(2)) for n in names for m in [re.fullmatch(r"(data|lab)(\d+)\.npy", n)] if m})
+    if not ks:
+        raise UserError(f"{folder}: no training files (data0.npy/lab0.npy ...) in the course layout")
+    pairs = [_pair(folder, f"data{k}.npy", f"lab{k}.npy", label_max) for k in ks]
+    test_x, test_y = _pair(folder, "test_data.npy", "test_label.npy", label_max)
+    if manifest:
+        _verify_checksums(folder, manifest)
+    train_x = pairs[0][0] if len(pairs) == 1 else np.concatenate([p[0] for p in pairs])
+    train_y = pairs[0][1] if len(pairs) == 1 else np.concatenate([p[1] for p in pairs])
+    return CourseData(folder, train_x, train_y, test_x, test_y, manifest, label_max)
+
+
+def load_records(path, data=None):
+    """digits.npz of a generated folder as a dict, checked against `data` (a CourseData) if given; None if absent."""
+    p = Path(path) / "digits.npz"
+    if not p.exists():
+        return None
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            rec = {f"{s}_{k}": z[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
+    except KeyError as e:
+        raise UserError(f"{p}: missing array {e}") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise UserError(f"{p}: truncated, pickled or not a valid .npz ({e})") from None
+    if data is not None:
+        for split in ("train", "test"):
+            d, y = rec[f"{split}_digits"], getattr(data, f"{split}_y")
+            if d.ndim != 2 or len(d) != len(y) or rec[f"{split}_boxes"].shape != d.shape + (4,):
+                raise UserError(f"{p}: {split} records do not match the {len(y)} {split} images")
+            if not (np.where(d >= 0, d, 0).sum(axis=1) == y).all():
+                raise UserError(f"{p}: {split} digit records do not add up to the labels")
+    return rec
+
+
+# ---------------------------------------------------------------- writing a generated folder
+
+def course_file_names(n_train, n_test=None):
+    k = -(-n_train // FILE_SIZE)
+    return [f"{a}{i}.npy" for i in range(k) for a in ("data", "lab")] + \
+        ["test_data.npy", "test_label.npy", "digits.npz", "manifest.json"]
+
+
+def _public_permissions(path):
+    umask = os.umask(0)  # mkstemp makes 0600 files; data files should follow the user's umask like any other
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def _write(path, write_fn, mode="wb"):
+    with atomic_write(path, mode) as f:
+        write_fn(f)
+    _public_permissions(path)
+
+
+def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_test=1000, seed=0, scale=None,
+                log=print):
+    """Generate a folder in the course layout (train/val from MNIST train digits, test from MNIST test digits).
+
+    Refuses (UserError) if any file it would write already exists. manifest.json is written last, so a
+    folder with a manifest is complete. Returns the manifest."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    clash = [n for n in course_file_names(n_train) if (out / n).exists()]
+    if clash or (out.is_dir() and any(re.fullmatch(r"(data|lab)\d+\.npy", p.name) for p in out.iterdir())):
+        raise UserError(f"{out / (clash[0] if clash else '')}: already exists; refusing to overwrite "
+                        f"(choose an empty --out folder)")
+    try:
+        digits = C.check_digits(digits, preset)
+        train_rng, test_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+        xtr, ytr, rtr = C.compose(mnist.train_images, mnist.train_labels, n_train, train_rng, preset=preset,
+                                  digits=digits, scale=scale)
+        xte, yte, rte = C.compose(mnist.test_images, mnist.test_labels, n_test, test_rng, preset=preset,
+                                  digits=digits, scale=scale)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+
+    def save(name, fn):
+        _write(out / name, fn)
+        files[name] = M.sha256_file(out / name)
+
+    for i, start in enumerate(range(0, n_train, FILE_SIZE)):
+        sl = slice(start, start + FILE_SIZE)
+        save(f"data{i}.npy", lambda f: np.save(f, xtr[sl]))
+        save(f"lab{i}.npy", lambda f: np.save(f, ytr[sl].astype(np.uint8)))
+    save("test_data.npy", lambda f: np.save(f, xte))
+    save("test_label.npy", lambda f: np.save(f, yte.astype(np.uint8)))
+    rec = {f"train_{k}": v for k, v in rtr.items()} | {f"test_{k}": v for k, v in rte.items()}
+    save("digits.npz", lambda f: np.savez_compressed(f, **rec))
+    manifest = {"format": "digitsum-course-layout/1", "canvas": [C.H, C.W],
+                "generator": {"preset": preset, "digits": list(digits), "scale": list(scale) if scale else None,
+                              "seed": seed, "n_train": n_train, "n_test": n_test,
+                              "train_digits_from": "MNIST train", "test_digits_from": "MNIST test"},
+                "files": files}
+    _write(out / "manifest.json", lambda f: json.dump(manifest, f, indent=1), mode="w")
+    log(f"wrote {n_train} train + {n_test} test composites ({preset}, digits {digits[0]}-{digits[1]}, "
+        f"seed {seed}) to {out}")
+    return manifest
+
+
+def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
+    """The data folder to train on: `path`; else ./data; else the course preset generated once into the cache."""
+    if path is not None:
+        if not Path(path).is_dir():
+            raise UserError(f"{path}: data folder does not exist")
+        return Path(path)
+    if Path("data").is_dir():
+        log("using the course data in ./data")
+        return Path("data")
+    cache = M.home() / "composites" / f"course-d4-train{n_train}-test{n_test}-seed{seed}"
+    if (cache / "manifest.json").is_file():
+        log(f"using generated data in {cache}")
+        return cache
+    log(f"no ./data folder: generating the course preset ({n_train} train + {n_test} test) into {cache}")
+    mnist = M.load(log=log)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=cache.name + ".", suffix=".tmp", dir=cache.parent))
+    try:
+        make_course(tmp, mnist, "course", (4, 4), n_train, n_test, seed, log=lambda s: None)
+        os.replace(tmp, cache)  # a whole folder appears at once, or not at all
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log(f"generated {cache}")
+    return cache
+
+
+# ---------------------------------------------------------------- training helpers
+
+def split_indices(n, val_fraction=0.1, seed=0):
+    """(train_idx, val_idx), both sorted, a deterministic partition of range(n)."""
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * val_fraction))
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def train_val_split(x, y, val_fraction=0.1, seed=0):
+    tr, va = split_indices(len(x), val_fraction, seed)
+    return x[tr], y[tr], x[va], y[va]
+
+
+def normalize(x):
+    """uint8 (N, 40, 168) or (N, 1, 40, 168) -> float32 (N, 1, 40, 168), standardised with MEAN/STD."""
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[:, None]
+    out = x.astype(np.float32)
+    out *= np.float32(1.0 / (255.0 * STD))
+    out -= np.float32(MEAN / STD)
+    return out
+
+
+def iterate_batches(x, y, batch_size, shuffle=True, rng=None, drop_last=False):
+    """Yield (x[idx], y[idx]) mini-batches; rng (Generator or seed) makes the shuffle reproducible."""
+    n = len(x)
+    order = np.random.default_rng(rng).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield x[idx], y[idx]
+
+
+class FreshComposites:
+    """New composites from MNIST training digits every epoch (augmentation); never touches MNIST test digits."""
+
+    def __init__(self, seed=0, n=30000, preset="course", digits=(4, 4), scale=None, mnist=None, log=print):
+        self.seed, self.n, self.preset, self.scale = seed, n, preset, scale
+        self.digits = C.check_digits(digits, preset)
+        self._mnist, self._log = mnist, log
+
+    def epoch(self, k):
+        if self._mnist is None:
+            self._mnist = M.load(log=self._log)
+        rng = np.random.default_rng([self.seed, k, 0xF5E5])  # own stream: differs from make_course's seeds
+        x, y, _ = C.compose(self._mnist.train_images, self._mnist.train_labels, self.n, rng,
+                            preset=self.preset, digits=self.digits, scale=self.scale)
+        return x, y
