@@ -100,14 +100,15 @@ def load(path):
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile) or _META_KEY not in npz.files:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"{path} is not a minigrad checkpoint (a bare .npy array)")
+        with npz:
+            if _META_KEY not in npz.files:
                 raise CheckpointError(f"{path} is not a minigrad checkpoint (no metadata entry)")
             arrays = {k: npz[k] for k in npz.files}    # read everything now: truncation shows up here
     except CheckpointError:
         raise
-    except AttributeError:      # np.load returned a plain array (.npy), which has no context manager
-        raise CheckpointError(f"{path} is not a minigrad checkpoint (a bare .npy array)") from None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
         raise CheckpointError(f"{path} is not a readable minigrad checkpoint (truncated or corrupt: {e})") from None
     try:
