@@ -6,9 +6,11 @@ also hold manifest.json (generator settings, sha256 of every file) and digits.np
 records, see digitsum.compose; for analysis only, never for training).
 
 Public API (every bad input raises digitsum.cli.UserError naming the file and the problem):
-  load_course(path) -> CourseData(path, train_x, train_y, test_x, test_y, manifest, label_max), validated:
+  load_course(path) -> CourseData(path, train_x, train_y, test_x, test_y, manifest, label_max) (attributes,
+      or d["train_x"]); validated:
       ranks/shapes, finiteness, 0-255 pixels, labels in 0..label_max (36, or 9 x max digits from the
       manifest), matching lengths, no pickles, no data file without labels, manifest checksums.
+  load_images(path) / load_labels(path, label_max=36): one validated .npy file (for predict/evaluate).
   load_records(path, data=None) -> {"train_digits", "train_index", "train_boxes", "test_*"} or None.
   make_course(out, mnist, preset, digits, n_train, n_test, seed, scale=None) writes a generated folder.
   ensure_data(path=None, seed=0, n_train=30000, n_test=10000) -> folder: `path`; else ./data if it exists;
@@ -22,7 +24,6 @@ Public API (every bad input raises digitsum.cli.UserError naming the file and th
   FreshComposites(seed, n, preset="course", digits=(4, 4)).epoch(k) -> (x uint8, y int64): n new
       composites from MNIST training digits for epoch k (augmentation; deterministic in (seed, k)).
 """
-import hashlib
 import json
 import os
 import re
@@ -54,6 +55,9 @@ class CourseData:
     test_y: np.ndarray
     manifest: dict = None  # manifest.json of generated folders, else None
     label_max: int = DEFAULT_LABEL_MAX
+
+    def __getitem__(self, key):  # d["train_x"] works too, for callers that treat it as a dict
+        return getattr(self, key)
 
 
 # ---------------------------------------------------------------- reading and validation
@@ -101,6 +105,16 @@ def read_labels(path, label_max):
     if a.dtype.kind == "f" and not (a == np.rint(a)).all():
         raise UserError(f"{path}: labels are not whole numbers")
     return a.astype(np.int64)
+
+
+def load_images(path):
+    """One images .npy file (e.g. for predict/evaluate), validated like a course file -> uint8 (N, 40, 168)."""
+    return read_images(Path(path))
+
+
+def load_labels(path, label_max=DEFAULT_LABEL_MAX):
+    """One labels .npy file, validated like a course file -> int64 (N,)."""
+    return read_labels(Path(path), label_max)
 
 
 def _read_manifest(folder):
@@ -188,8 +202,9 @@ def course_file_names(n_train, n_test=None):
         ["test_data.npy", "test_label.npy", "digits.npz", "manifest.json"]
 
 
-def _public_permissions(path):
-    umask = os.umask(0)  # mkstemp makes 0600 files; data files should follow the user's umask like any other
+def public_permissions(path):
+    """atomic_write's mkstemp makes 0600 files; outputs meant for the user follow their umask like any other."""
+    umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
 
@@ -197,7 +212,7 @@ def _public_permissions(path):
 def _write(path, write_fn, mode="wb"):
     with atomic_write(path, mode) as f:
         write_fn(f)
-    _public_permissions(path)
+    public_permissions(path)
 
 
 def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_test=1000, seed=0, scale=None,

@@ -2,6 +2,7 @@
 and written atomically.
 
 - draw_samples(images, labels, path, ...): a labelled grid of 40x168 composites (used by `digitsum.data show`).
+- plot_curves(history, path), plot_confusion(matrix, path): a training run's curves.png and confusion.png.
 """
 import io
 
@@ -24,6 +25,8 @@ def save_figure(fig, path, dpi=100):
     fig.savefig(buf, format="png", dpi=dpi)
     with atomic_write(path) as f:
         f.write(buf.getvalue())
+    from digitsum.datasets import public_permissions
+    public_permissions(path)
 
 
 def draw_samples(images, labels, path, digits=None, ncols=4, title=None, dpi=80):
@@ -51,3 +54,35 @@ def draw_samples(images, labels, path, digits=None, ncols=4, title=None, dpi=80)
     fig.tight_layout(pad=0.3)
     save_figure(fig, path, dpi=dpi)
     return path
+
+
+# ---------------------------------------------------------------- training figures (digitsum.train)
+def plot_curves(history, path):
+    """curves.png: loss and exact-sum accuracy per epoch, train against validation."""
+    ep = [h["epoch"] for h in history]
+    fig = _new_figure(10, 4)
+    ax_l, ax_a = fig.subplots(1, 2)
+    for key, label in (("train", "train"), ("val", "validation")):
+        ax_l.plot(ep, [h[f"{key}_loss"] for h in history], "o-", label=label)
+        ax_a.plot(ep, [100 * h[f"{key}_acc"] for h in history], "o-", label=label)
+    ax_l.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_a.set(xlabel="epoch", ylabel="exact-sum accuracy (%)", title="accuracy")
+    for ax in (ax_l, ax_a):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_confusion(matrix, path):
+    """confusion.png: true sum (rows) against predicted sum (columns); log colour scale, empty cells blank."""
+    from matplotlib.colors import LogNorm
+    m = np.asarray(matrix)
+    fig = _new_figure(7, 6)
+    ax = fig.subplots()
+    im = ax.imshow(np.where(m > 0, m, np.nan), cmap="viridis", norm=LogNorm(vmin=1, vmax=max(2, m.max())))
+    ax.set(xlabel="predicted sum", ylabel="true sum",
+           title=f"test set: accuracy {100 * np.trace(m) / max(1, m.sum()):.1f}% of {m.sum()} images")
+    fig.colorbar(im, ax=ax, label="images")
+    fig.tight_layout()
+    save_figure(fig, path)
