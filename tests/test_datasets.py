@@ -164,3 +164,13 @@ def test_ensure_data(tmp_path, fake_home, monkeypatch):
     assert D.ensure_data(seed=1, n_train=15, n_test=6, log=log.append) == folder
     (tmp_path / "data").mkdir()
     assert str(D.ensure_data(log=log.append)) == "data" and "./data" in log[-1]
+
+
+def test_single_file_loaders_and_dict_access(made):
+    data = D.load_course(made)
+    np.testing.assert_array_equal(D.load_images(made / "test_data.npy"), data["test_x"])
+    np.testing.assert_array_equal(D.load_labels(made / "test_label.npy"), data.test_y)
+    with pytest.raises(UserError, match="expected rank 3"):
+        D.load_images(made / "test_label.npy")
+    with pytest.raises(UserError, match="missing file"):
+        D.load_labels(made / "nope.npy")
