@@ -141,3 +141,12 @@ def test_float32_stays_float32_through_a_network():
     assert out.dtype == np.float32 and loss.dtype == np.float32
     loss.backward()
     assert all(p.grad.dtype == np.float32 for p in net.parameters())
+
+
+def test_conv_buffers_are_freed_after_backward():
+    conv = nn.Conv2d(2, 3, 3)
+    out = conv(mg.Tensor(np.ones((1, 2, 5, 5), np.float32), requires_grad=True))
+    ctx = out._ctx
+    assert hasattr(ctx, "saved")                  # the im2col buffer is kept for backward ...
+    out.sum().backward()
+    assert not hasattr(ctx, "saved") and ctx.released    # ... and dropped right after it

@@ -202,6 +202,7 @@ def test_properties_and_conversions():
     assert mg.Tensor(3.0).item() == 3.0
     assert x.T.shape == (3, 2)
     assert "Tensor(" in repr(x)
+    assert float(mg.Tensor(2.5)) == 2.5 and int(mg.Tensor(3.0)) == 3 and bool(mg.Tensor(1.0))
     np.testing.assert_array_equal(np.asarray(x), x.data)
 
 
