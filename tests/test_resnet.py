@@ -1,0 +1,166 @@
+"""minigrad.models.resnet18 against a hand-built torch ResNet-18 (no torchvision here): names, forward, backward."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as tnn
+
+import minigrad as mg
+from minigrad.convert import convert
+from minigrad.models import BasicBlock, load_resnet18_weights, resnet18
+
+
+class TorchBlock(tnn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = tnn.BatchNorm2d(cout)
+        self.relu = tnn.ReLU()
+        self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = tnn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False), tnn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + identity)
+
+
+class TorchResNet18(tnn.Module):
+    """torchvision.models.resnet18's module tree, written out."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv1 = tnn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = tnn.BatchNorm2d(64)
+        self.relu = tnn.ReLU()
+        self.maxpool = tnn.MaxPool2d(3, 2, 1)
+        cin = 64
+        for i, width in enumerate((64, 128, 256, 512)):
+            stride = 1 if i == 0 else 2
+            setattr(self, f"layer{i + 1}", tnn.Sequential(TorchBlock(cin, width, stride), TorchBlock(width, width, 1)))
+            cin = width
+        self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
+        self.fc = tnn.Linear(512, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+@pytest.fixture(scope="module")
+def torch_resnet(tmp_path_factory):
+    """A torch ResNet-18 with random weights and non-trivial BN statistics, converted to .npz once."""
+    torch.manual_seed(0)
+    net = TorchResNet18(num_classes=10)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, tnn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.num_batches_tracked.fill_(7)
+    folder = tmp_path_factory.mktemp("resnet")
+    torch.save(net.state_dict(), folder / "r18.pth")
+    convert("torch", folder / "r18.pth", folder / "r18.npz")
+    return net, folder / "r18.npz"
+
+
+def _relative_error(got, expected):
+    return np.abs(got - expected).max() / np.abs(expected).max()
+
+
+def test_state_dict_names_and_shapes_equal_torchvision():
+    ours = {k: np.shape(getattr(v, "data", v)) for k, v in resnet18(num_classes=10).state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in TorchResNet18(num_classes=10).state_dict().items()}
+    assert ours == theirs
+    assert "layer2.0.downsample.0.weight" in ours and "layer1.0.downsample.0.weight" not in ours
+
+
+def test_converted_state_dict_gives_torch_outputs_in_eval_mode(torch_resnet):
+    net, npz = torch_resnet
+    model = resnet18(num_classes=10)
+    assert load_resnet18_weights(model, npz) == []
+    model.eval()
+    net.eval()
+    x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)
+    with mg.no_grad():
+        got = model(mg.Tensor(x)).numpy()
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    assert got.shape == (2, 10)
+    assert _relative_error(got, expected) < 1e-4
+
+
+def test_train_mode_forward_backward_and_running_stats_equal_torch(torch_resnet):
+    net, npz = torch_resnet
+    net = copy.deepcopy(net)  # train mode moves its running statistics: keep the shared fixture intact
+    model = resnet18(num_classes=10)
+    load_resnet18_weights(model, npz)
+    model.train()
+    net.train()
+    x = np.random.default_rng(1).standard_normal((2, 3, 48, 48)).astype(np.float32)
+    upstream = np.random.default_rng(2).standard_normal((2, 10)).astype(np.float32)
+    xm = mg.Tensor(x, requires_grad=True)
+    out = model(xm)
+    (out * mg.Tensor(upstream)).sum().backward()
+    xt = torch.from_numpy(x).requires_grad_(True)
+    ot = net(xt)
+    (ot * torch.from_numpy(upstream)).sum().backward()
+    assert _relative_error(out.numpy(), ot.detach().numpy()) < 1e-4
+    assert _relative_error(xm.grad, xt.grad.numpy()) < 1e-3
+    assert _relative_error(model.conv1.weight.grad, net.conv1.weight.grad.numpy()) < 1e-3
+    assert _relative_error(model.layer3[0].downsample[0].weight.grad,
+                           net.layer3[0].downsample[0].weight.grad.numpy()) < 1e-3
+    ours = np.asarray(getattr(model.layer4[1].bn2.running_var, "data", model.layer4[1].bn2.running_var))
+    assert _relative_error(ours, net.layer4[1].bn2.running_var.numpy()) < 1e-4
+
+
+def test_grey_model_sums_conv1_and_sees_a_grey_image_as_torch_sees_it_repeated(torch_resnet):
+    net, npz = torch_resnet
+    model = resnet18(num_classes=10, in_channels=1)
+    load_resnet18_weights(model, npz)
+    assert model.conv1.weight.shape == (64, 1, 7, 7)
+    model.eval()
+    net.eval()
+    grey = np.random.default_rng(3).random((2, 1, 40, 168)).astype(np.float32)
+    with mg.no_grad():
+        got = model(mg.Tensor(grey)).numpy()
+    with torch.no_grad():
+        expected = net(torch.from_numpy(np.repeat(grey, 3, axis=1))).numpy()
+    assert _relative_error(got, expected) < 1e-4
+
+
+def test_a_head_of_another_size_keeps_its_fresh_init(torch_resnet):
+    _, npz = torch_resnet
+    model = resnet18(num_classes=37)
+    fresh = np.array(model.fc.weight.data)
+    assert sorted(load_resnet18_weights(model, npz)) == ["fc.bias", "fc.weight"]
+    assert np.array_equal(model.fc.weight.data, fresh)
+
+
+def test_small_stem_fits_40x168_and_downsamples_16x():
+    model = resnet18(num_classes=37, in_channels=1, small_stem=True)
+    assert model.conv1.weight.shape == (64, 1, 3, 3)
+    model.eval()
+    x = mg.Tensor(np.random.default_rng(4).random((2, 1, 40, 168)).astype(np.float32))
+    with mg.no_grad():
+        stem = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+        top = model.layer4(model.layer3(model.layer2(model.layer1(stem))))
+        out = model(x)
+    assert stem.shape == (2, 64, 20, 84) and top.shape == (2, 512, 3, 11) and out.shape == (2, 37)
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("cin,cout,stride", [(2, 2, 1), (2, 3, 2)])
+def test_basic_block_gradcheck_train_mode(cin, cout, stride):
+    block = BasicBlock(cin, cout, stride)
+    params = list(block.parameters())
+    for p in params:  # float64 for finite differences
+        p.data = p.data.astype(np.float64)
+    x = mg.Tensor(np.random.default_rng(5).standard_normal((2, cin, 5, 5)), requires_grad=True)
+    assert mg.gradcheck(lambda x, *ps: block(x), [x, *params])
