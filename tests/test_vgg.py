@@ -184,3 +184,30 @@ def test_unreadable_weights_files_fail_clearly(tmp_path, kind):
         np.savez(path, **{"0.weight": np.array([{"a": 1}], dtype=object)})
     with pytest.raises(WeightsError):
         vgg16_features(weights=path)
+
+
+# ---------------------------------------------------------------- frozen means frozen
+
+def test_frozen_base_gets_no_gradients_no_optimizer_state_and_only_input_gradients(monkeypatch):
+    import minigrad.kernels as kernels
+    from minigrad import nn, optim
+    calls, real_backward = [], kernels.conv2d_backward
+
+    def spy(gout, saved, need_x, need_w, need_b):
+        calls.append((need_x, need_w, need_b))
+        return real_backward(gout, saved, need_x, need_w, need_b)
+    monkeypatch.setattr(kernels, "conv2d_backward", spy)
+
+    base = vgg16_features()
+    base.requires_grad_(False)
+    adapter = nn.Conv2d(1, 3, 3, padding=1)
+    opt = optim.Adam(list(adapter.parameters()) + list(base.parameters()), lr=1e-3)
+    x = mg.Tensor(np.random.default_rng(0).random((2, 1, 32, 32), dtype=np.float32))
+    base(adapter(x)).mean().backward()
+    opt.step()
+    assert all(p.grad is None for p in base.parameters())
+    assert all(p.grad is not None for p in adapter.parameters())
+    assert set(opt.state) == {id(p) for p in adapter.parameters()}
+    # backward runs from the last conv to the first: 13 frozen convs want only the input gradient, and the
+    # adapter (whose input is data) only its weight and bias gradients
+    assert calls == [(True, False, False)] * 13 + [(False, True, True)]
