@@ -7,8 +7,6 @@ not a checkpoint, an unknown model, weights of another architecture -- becomes o
 """
 import os
 
-import numpy as np
-
 import minigrad
 from minigrad.serialization import CheckpointError
 
@@ -28,7 +26,7 @@ def save(path, spec, model, model_config, **extra):
         "model": spec.name,
         "model_config": model_config,
         "minigrad_version": getattr(minigrad, "__version__", "unknown"),
-        "digitsum_version": digitsum.__version__,
+        "digitsum_version": getattr(digitsum, "__version__", "unknown"),
         "state_dict": model.state_dict(),
         **extra,
     }
@@ -74,27 +72,11 @@ def rebuild(obj, path="checkpoint"):
 
 
 def load_state(model, state, message):
-    """model.load_state_dict(state, strict=True); a mismatch becomes a UserError starting with `message`."""
-    own = model.state_dict()
-    if set(own) != set(state):
-        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-        raise UserError(f"{message} (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    for k, v in own.items():
-        if tuple(np.shape(state[k])) != tuple(np.shape(v)):
-            raise UserError(f"{message} ({k}: shape {tuple(np.shape(state[k]))}, expected {tuple(np.shape(v))})")
+    """model.load_state_dict(state, strict=True); a mismatch becomes one UserError line starting with `message`."""
+    if not isinstance(state, dict):
+        raise UserError(f"{message} (no state_dict)")
     try:
         model.load_state_dict(state, strict=True)
-    except (KeyError, ValueError, RuntimeError) as e:
-        raise UserError(f"{message} ({e})") from None
-
-
-def load_weights_file(path):
-    """A flat {name: ndarray} from an .npz of weights (e.g. minigrad.convert's output), for --init-from."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise UserError(f"{path}: weights file not found")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except Exception as e:  # zipfile/npy errors vary by corruption; all mean "unreadable"
-        raise UserError(f"{path}: not a readable .npz of weights ({type(e).__name__}: {e})") from None
+    except (KeyError, ValueError, RuntimeError, TypeError) as e:
+        text = " ".join(str(e).split())
+        raise UserError(f"{message}: {text[:400]}{'...' if len(text) > 400 else ''}") from None

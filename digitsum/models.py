@@ -17,6 +17,8 @@ Contract of a spec (all arrays are numpy; `output` is the model's forward output
         feature extractor could cache its features here)
     encode_batch(batch, model_config) -> float32 model input    per batch (default: normalize to (B,1,40,168))
     init_from(model, path) -> str                   optional: load external weights (`--init-from`), say what
+    init_from_config: dict                          model_config overrides used with --init-from (e.g. the
+                                                    standard stem, so ImageNet weights fit)
     readout(output) -> list[str]                    optional: a human-readable reading per image (predict)
 
 Defaults, written down:
@@ -79,6 +81,7 @@ class ModelSpec:
     encode_dataset: Callable = _identity
     encode_batch: Callable = _normalize_batch
     init_from: Optional[Callable] = None
+    init_from_config: dict = field(default_factory=dict)
     readout: Optional[Callable] = None
 
     def training_config(self):
@@ -148,35 +151,23 @@ def build_resnet(cfg):
 def resnet_init_from(model, path):
     """Load a converted torchvision resnet18 .npz (python -m minigrad.convert torch STATE.pth OUT.npz).
 
-    Every tensor whose name and shape match is copied. The RGB stem is averaged... only if its kernel
-    shape fits our 1-channel stem; the 1000-class `fc` never fits 37 sums and keeps its fresh init.
+    conv1 is summed over RGB to our 1 input channel (exact for a grey image repeated to RGB); the 1000-class
+    `fc` cannot fit 37 sums and keeps its fresh init. Used with the standard 7x7 stem (init_from_config).
     """
-    from digitsum.checkpoint import load_weights_file
-    weights = load_weights_file(path)
-    own = model.state_dict()
-    loaded, skipped = [], []
-    for name, target in own.items():
-        src = weights.get(name)
-        if src is not None and src.ndim == 4 and name.endswith("conv1.weight") and src.shape[1] == 3 \
-                and target.shape[1] == 1:
-            src = src.sum(axis=1, keepdims=True)  # grey = R+G+B after ImageNet normalisation, roughly
-        if src is not None and tuple(src.shape) == tuple(target.shape):
-            own[name] = np.asarray(src, target.dtype)
-            loaded.append(name)
-        else:
-            skipped.append(name)
-    matched_params = [n for n in loaded if not n.endswith("num_batches_tracked")]
-    if not matched_params:
-        raise UserError(f"{path}: no tensor matches the resnet's names and shapes; is it a converted resnet18?")
-    model.load_state_dict(own)
-    return f"loaded {len(loaded)}/{len(own)} tensors from {path}; kept fresh: {', '.join(skipped) or 'none'}"
+    from minigrad.models.resnet import load_resnet18_weights
+    from minigrad.models.weights import WeightsError
+    try:
+        kept = load_resnet18_weights(model, path, keep_head_on_mismatch=True)
+    except WeightsError as e:
+        raise UserError(f"--init-from: {e}") from None
+    return f"initialised from {path}; kept fresh: {', '.join(kept) or 'nothing'}"
 
 
 RESNET = ModelSpec(
     name="resnet", build=build_resnet, loss=classification_loss, predict=classification_predict,
     model_config={"small_stem": True},
     train_defaults={"epochs": 1, "optimizer": "adamw", "weight_decay": 1e-4},
-    init_from=resnet_init_from,
+    init_from=resnet_init_from, init_from_config={"small_stem": False},
     description="ResNet-18 (basic blocks, BatchNorm), 1-channel stem for 40x168, 37 logits")
 
 

@@ -71,8 +71,10 @@ def make_config(a, spec, seed):
     cfg.update(model=spec.name, model_config=dict(spec.model_config), seed=seed,
                train_size=a.train_size, fresh_composites=bool(a.fresh_composites),
                init_from=os.path.abspath(a.init_from) if a.init_from else None)
-    if cfg["init_from"] and spec.init_from is None:
-        raise UserError(f"--init-from is not supported by --model {spec.name}")
+    if cfg["init_from"]:
+        if spec.init_from is None:
+            raise UserError(f"--init-from is not supported by --model {spec.name}")
+        cfg["model_config"].update(spec.init_from_config)
     return cfg
 
 
