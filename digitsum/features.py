@@ -11,6 +11,7 @@ so any change to one of them misses the cache and recomputes; stale entries are 
 import hashlib
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -56,7 +57,7 @@ def cached_features(extract, images, weights_path, preprocessing, batch_size=32,
     if features is not None:
         return features, True
     chunks, start = [], time.perf_counter()
-    with tqdm(total=len(images), desc=desc, unit="img", leave=False) as bar:
+    with tqdm(total=len(images), desc=desc, unit="img", leave=False, file=sys.stderr, disable=None) as bar:
         for i in range(0, len(images), batch_size):
             chunks.append(np.asarray(extract(images[i:i + batch_size]), dtype=np.float32))
             bar.update(len(chunks[-1]))
