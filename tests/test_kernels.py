@@ -1,11 +1,14 @@
 """Each Numba kernel equals a naive loop reference written here, on hypothesis-drawn small shapes,
 for float32 and float64, contiguous and non-contiguous inputs; plus the exact edge cases."""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigrad import kernels as K
+from minigrad.kernels import conv as conv_module
 
 SETTINGS = settings(max_examples=25, deadline=None)
 DTYPES = st.sampled_from([np.float32, np.float64])
@@ -120,18 +123,32 @@ def pool_case(draw):
     return (draw(st.integers(1, 3)), draw(st.integers(1, 3)), H, W), (kh, kw), (sh, sw), (ph, pw)
 
 
+@contextlib.contextmanager
+def one_image_per_chunk(enabled):
+    """Force the conv kernels to split the batch into single-image chunks (exercises chunk offsets)."""
+    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES
+    if enabled:
+        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = 1, 1
+    try:
+        yield
+    finally:
+        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = saved
+
+
 @SETTINGS
-@given(conv_case(), DTYPES, LAYOUTS, st.integers(0, 2**31))
-def test_conv2d_matches_loop_reference(case, dtype, layout, seed):
+@given(conv_case(), DTYPES, LAYOUTS, st.booleans(), st.integers(0, 2**31))
+def test_conv2d_matches_loop_reference(case, dtype, layout, chunked, seed):
     xs, ws, s, p, use_bias = case
     rng = np.random.default_rng(seed)
     x, w = make(rng, xs, dtype, layout), make(rng, ws, dtype, layout)
     b = rng.standard_normal(ws[0]).astype(dtype) if use_bias else None
-    out, saved = K.conv2d_forward(x, w, b, s, p)
+    with one_image_per_chunk(chunked):
+        out, saved = K.conv2d_forward(x, w, b, s, p)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, ref_conv(x, w, b, s, p), **tol(dtype))
     g = make(rng, out.shape, dtype, layout)
-    gx, gw, gb = K.conv2d_backward(g, saved, True, True, use_bias)
+    with one_image_per_chunk(chunked):
+        gx, gw, gb = K.conv2d_backward(g, saved, True, True, use_bias)
     rx, rw, rb = ref_conv_grads(x, w, g, s, p)
     assert gx.dtype == gw.dtype == dtype and gx.shape == xs and gw.shape == ws
     np.testing.assert_allclose(gx, rx, **tol(dtype))
