@@ -43,7 +43,7 @@ def load(path):
     try:
         obj = minigrad.load(path)
     except (CheckpointError, ValueError, OSError, KeyError, EOFError) as e:
-        raise UserError(f"{path}: not a readable checkpoint ({e})") from None
+        raise UserError(f"{path}: not a readable checkpoint ({' '.join(str(e).split())})") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise UserError(f"{path}: not a digitsum checkpoint (no '{FORMAT}' marker)")
     if obj.get("format_version") != FORMAT_VERSION:

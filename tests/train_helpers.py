@@ -16,11 +16,11 @@ def synthetic_images(n, seed):
     x = rng.integers(0, 40, (n, H, W)).astype(np.uint8)
     cols = np.arange(W)
     for i, s in enumerate(y):
-        x[i, 16:24, cols < 8 + 4 * int(s)] = 230
+        x[i, 8:32, cols < 8 + 4 * int(s)] = 230
     return x, y
 
 
-def make_course_folder(path, n_train=160, n_test=40, seed=0):
+def make_course_folder(path, n_train=100, n_test=40, seed=0):
     """Write the course layout (data0.npy/lab0.npy, test_data.npy/test_label.npy) into `path`."""
     path.mkdir(parents=True, exist_ok=True)
     x, y = synthetic_images(n_train, seed)

@@ -1,0 +1,223 @@
+"""digitsum.train end to end on a tiny synthetic course folder: artifacts, loss going down, resume
+equivalence (in-process and after a real kill -9), the non-finite-loss stop, the seed protocol, bad input."""
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import minigrad
+from digitsum import checkpoint, mnist, models, train
+from train_helpers import assert_user_error, make_course_folder
+
+TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}
+ARTIFACTS = {"run.json", "last.npz", "best.npz", "metrics.json", "curves.png", "confusion.png"}
+BASE = ["--data", "tiny", "--batch-size", "32", "--lr", "1e-2"]  # 90 train images: 3 steps an epoch
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A tiny course folder in a temp cwd, DIGITSUM_HOME there, and narrow CNNs so a run takes seconds."""
+    monkeypatch.setenv("DIGITSUM_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    for name in ("regressor", "classifier"):
+        spec = models.get(name)
+        monkeypatch.setitem(models.REGISTRY, name, dataclasses.replace(spec, model_config=TINY_CNN))
+    make_course_folder(tmp_path / "tiny", n_train=100, n_test=40)
+    return tmp_path
+
+
+def weights(path):
+    return checkpoint.load(path)["state_dict"]
+
+
+def assert_same_weights(a, b, atol=0.0):
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        np.testing.assert_allclose(wa[k], wb[k], rtol=0, atol=atol, err_msg=k)
+
+
+def test_tiny_run_lowers_the_loss_and_writes_every_artifact(env, capsys):
+    assert train.main(BASE + ["--epochs", "3", "--out", "run"]) == 0
+    out = capsys.readouterr().out
+    assert "test accuracy:" in out and out.count("epoch ") >= 3
+    assert ARTIFACTS <= set(os.listdir("run"))
+    m = json.loads((env / "run" / "metrics.json").read_text())
+    h = m["history"]
+    assert [e["epoch"] for e in h] == [1, 2, 3] and m["finished"]
+    assert h[-1]["train_loss"] < 0.8 * h[0]["train_loss"]
+    assert h[-1]["val_loss"] < h[0]["val_loss"]
+    assert m["test"]["n"] == 40 and 0 <= m["test"]["accuracy"] <= 1 and m["images_per_s"] > 0
+    assert m["config"]["model_config"] == TINY_CNN and m["n_train"] == 90 and m["n_val"] == 10
+    last = checkpoint.load("run/last.npz")
+    assert last["epoch"] == 3 and last["model"] == "regressor" and "optimizer" in last
+    assert last["minigrad_version"] == minigrad.__version__
+    spec, model = checkpoint.rebuild(checkpoint.load("run/best.npz"))  # no flags needed
+    assert spec.name == "regressor"
+    for png in ("curves.png", "confusion.png"):
+        assert (env / "run" / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_classifier_trains_with_the_same_loop(env):
+    assert train.main(BASE + ["--model", "classifier", "--epochs", "1", "--out", "c", "--lr", "3e-3"]) == 0
+    assert checkpoint.load("c/best.npz")["model"] == "classifier"
+
+
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(env, monkeypatch):
+    args = BASE + ["--epochs", "3", "--seed", "5"]
+    assert train.main(args + ["--out", "whole"]) == 0
+    real_epoch = train.train_epoch
+
+    def dies_in_epoch_2(*a, **k):  # the epoch trains in memory, then the process "dies" before saving
+        result = real_epoch(*a, **k)
+        if a[-1] == 1:
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(train, "train_epoch", dies_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(args + ["--out", "cut"])
+    assert checkpoint.load("cut/last.npz")["epoch"] == 1
+    monkeypatch.setattr(train, "train_epoch", real_epoch)
+    assert train.main(["--resume", "--out", "cut"]) == 0
+    assert_same_weights("whole/last.npz", "cut/last.npz")
+    assert_same_weights("whole/best.npz", "cut/best.npz")
+    a, b = (json.loads((env / d / "metrics.json").read_text()) for d in ("whole", "cut"))
+    drop = lambda h: [{k: v for k, v in e.items() if k not in ("seconds", "images_per_s")} for e in h]
+    assert drop(a["history"]) == drop(b["history"]) and a["test"] == b["test"]
+
+
+DRIVER = """
+import dataclasses, sys
+from digitsum import models, train
+from digitsum.cli import run
+models.REGISTRY["regressor"] = dataclasses.replace(models.REGRESSOR, model_config={cfg!r})
+run(train.main, sys.argv[1:])
+"""
+
+
+def test_resume_after_kill_9_equals_an_uninterrupted_run(env):
+    """A real process, SIGKILLed as soon as its first checkpoint lands (mid-way through the next epoch's
+    work or while it writes files), resumes to the same final weights as an in-process uninterrupted run."""
+    (env / "driver.py").write_text(DRIVER.format(cfg=TINY_CNN))
+    args = BASE + ["--epochs", "3", "--seed", "3"]
+    penv = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "driver.py", *args, "--out", "killed"], env=penv,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (env / "killed" / "last.npz").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL  # it really was killed, not finished
+    done = subprocess.run([sys.executable, "driver.py", "--resume", "--out", "killed"], env=penv,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "resuming" in done.stdout
+    assert train.main(args + ["--out", "whole"]) == 0
+    assert_same_weights("whole/last.npz", "killed/last.npz", atol=1e-6)
+
+
+def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(env, capsys, monkeypatch):
+    calls = {"n": 0}
+    spec = models.get("regressor")
+
+    def poisoned(output, sums):  # finite for epoch 1 (3 batches + 1 validation batch), then NaN
+        calls["n"] += 1
+        loss = models.regression_loss(output, sums)
+        return loss * float("nan") if calls["n"] > 5 else loss
+
+    monkeypatch.setitem(models.REGISTRY, "regressor", dataclasses.replace(spec, loss=poisoned))
+    line = assert_user_error(train.main, BASE + ["--epochs", "3", "--out", "run"], capsys, "nan")
+    assert "epoch 2" in line and "last good checkpoint" in line and "last.npz" in line
+    last = checkpoint.load("run/last.npz")
+    assert last["epoch"] == 1 and all(np.isfinite(v).all() for v in last["state_dict"].values())
+    assert len(json.loads((env / "run" / "metrics.json").read_text())["history"]) == 1
+
+
+def test_a_diverging_learning_rate_is_stopped_with_a_clear_message(env, capsys):
+    assert_user_error(train.main, BASE + ["--epochs", "2", "--lr", "1e30", "--out", "run"], capsys, "lower --lr")
+
+
+def test_seed_protocol_writes_a_summary(env, capsys):
+    assert train.main(BASE + ["--epochs", "1", "--seeds", "1", "2", "--out", "proto"]) == 0
+    s = json.loads((env / "proto" / "summary.json").read_text())
+    accs = [r["test_accuracy"] for r in s["runs"]]
+    assert s["seeds"] == [1, 2] and s["test_accuracy_mean"] == pytest.approx(np.mean(accs))
+    assert s["test_accuracy_std"] == pytest.approx(np.std(accs, ddof=1))
+    assert "±" in (env / "proto" / "summary.md").read_text()
+    for seed in (1, 2):
+        assert ARTIFACTS - {"run.json"} <= set(os.listdir(env / "proto" / f"s{seed}"))
+    assert train.main(["--resume", "--out", "proto"]) == 0  # a finished protocol resumes to the same summary
+    assert json.loads((env / "proto" / "summary.json").read_text())["test_accuracy_mean"] == s["test_accuracy_mean"]
+
+
+def fake_mnist(n_train=300, n_test=60, seed=0):
+    """Blocky 'digits' so FreshComposites has something to compose without fetching MNIST."""
+    rng = np.random.default_rng(seed)
+    def split(n):
+        y = rng.integers(0, 10, n)
+        x = np.zeros((n, 28, 28), np.uint8)
+        for i, d in enumerate(y):
+            x[i, 4:24, 8:8 + 2 * d + 2] = 255
+        return x, y
+    (a, b), (c, d) = split(n_train), split(n_test)
+    return mnist.MNIST(a, b, c, d)
+
+
+def test_fresh_composites_train_on_new_images_every_epoch(env, capsys):
+    (env / "home").mkdir()
+    mnist.save_cache(fake_mnist(), "test", env / "home")
+    assert train.main(BASE + ["--epochs", "2", "--fresh-composites", "--train-size", "32", "--out", "f"]) == 0
+    m = json.loads((env / "f" / "metrics.json").read_text())
+    assert m["config"]["fresh_composites"] and len(m["history"]) == 2
+
+
+@pytest.mark.parametrize("argv, contains", [
+    (["--epochs", "0"], "--epochs"),
+    (["--lr", "-1"], "--lr"),
+    (["--lr", "nan"], "--lr"),
+    (["--model", "nope"], "nope"),
+    (["--bogus"], "--bogus"),
+    (["--seed", "1", "--seeds", "2", "3"], "--seeds"),
+    (["--seeds", "2", "2"], "repeats"),
+    (["--data", "missing"], "missing"),
+    (["--train-size", "100000"], "exceeds"),
+    (["--init-from", "nowhere.npz"], "nowhere.npz"),
+    (["--init-from", "tiny/lab0.npy"], "not supported"),
+    (["--resume", "--out", "tiny"], "run.json"),
+    (["--resume"], "no run folder"),
+])
+def test_bad_input_exits_2_with_one_error_line(env, capsys, argv, contains):
+    before = sorted(p.name for p in env.iterdir())
+    assert_user_error(train.main, BASE + argv if "--data" not in argv else argv, capsys, contains)
+    assert sorted(p.name for p in env.iterdir()) == before  # nothing created or removed
+
+
+def test_existing_output_is_never_overwritten_and_resume_flags_must_agree(env, capsys):
+    (env / "taken").mkdir()
+    (env / "taken" / "keep.txt").write_text("mine")
+    assert_user_error(train.main, BASE + ["--epochs", "1", "--out", "taken"], capsys, "not empty")
+    assert os.listdir(env / "taken") == ["keep.txt"]
+    assert train.main(BASE + ["--epochs", "1", "--out", "run"]) == 0
+    capsys.readouterr()
+    stamp = (env / "run" / "last.npz").stat().st_mtime_ns
+    assert_user_error(train.main, ["--resume", "--out", "run", "--lr", "0.5"], capsys, "contradicts")
+    assert_user_error(train.main, BASE + ["--epochs", "1", "--out", "run"], capsys, "--resume")
+    assert (env / "run" / "last.npz").stat().st_mtime_ns == stamp
+
+
+def test_a_corrupt_last_checkpoint_makes_resume_fail_cleanly(env, capsys):
+    assert train.main(BASE + ["--epochs", "1", "--out", "run"]) == 0
+    capsys.readouterr()
+    data = (env / "run" / "last.npz").read_bytes()
+    (env / "run" / "last.npz").write_bytes(data[: len(data) // 2])
+    assert_user_error(train.main, ["--resume", "--out", "run"], capsys, "last.npz")
+    assert len((env / "run" / "last.npz").read_bytes()) == len(data) // 2
