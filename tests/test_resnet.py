@@ -164,3 +164,9 @@ def test_basic_block_gradcheck_train_mode(cin, cout, stride):
         p.data = p.data.astype(np.float64)
     x = mg.Tensor(np.random.default_rng(5).standard_normal((2, cin, 5, 5)), requires_grad=True)
     assert mg.gradcheck(lambda x, *ps: block(x), [x, *params])
+
+
+def test_weights_of_another_architecture_are_refused_by_name(torch_resnet):
+    from minigrad.models import WeightsError, vgg16_features
+    with pytest.raises(WeightsError, match="holds resnet18 weights, not vgg16_features"):
+        vgg16_features(weights=torch_resnet[1])

@@ -17,7 +17,7 @@ per-channel normalisation, whose means/stds are nearly equal across channels for
 import numpy as np
 
 from .. import init, nn
-from .weights import WeightsError, fit_state_dict, read_weights
+from .weights import WeightsError, check_architecture, fit_state_dict, read_weights
 
 
 class BasicBlock(nn.Module):
@@ -93,7 +93,8 @@ def load_resnet18_weights(model, path, keep_head_on_mismatch=True):
     """Load a converted ResNet-18 .npz into `model`. conv1 is summed to 1 channel if the model is grey.
     When the checkpoint's fc does not fit (another number of classes) and keep_head_on_mismatch, the model
     keeps its freshly initialised fc. Returns the list of keys left at their initial values."""
-    arrays, _ = read_weights(path)
+    arrays, manifest = read_weights(path)
+    check_architecture(manifest, "resnet18", str(path))
     if "conv1.weight" in arrays:
         arrays["conv1.weight"] = sum_input_channels(arrays["conv1.weight"], model.in_channels)
     kept = []

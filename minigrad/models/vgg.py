@@ -7,7 +7,7 @@ torchvision `features.N.*` entry maps to `N.*` here. forward: (N, 3, H, W) -> th
 import numpy as np
 
 from .. import nn
-from .weights import fit_state_dict, read_weights
+from .weights import check_architecture, fit_state_dict, read_weights
 
 # Output channels per conv, "M" = 2x2/stride-2 max-pool: torchvision's configuration "D".
 VGG16_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
@@ -52,6 +52,7 @@ def vgg16_features(weights=None):
     model = VGG16Features()
     if weights is not None:
         arrays, manifest = read_weights(weights)
+        check_architecture(manifest, "vgg16_features", str(weights))
         if any(k.startswith("features.") for k in arrays):  # accept a torchvision-style key prefix too
             arrays = {k[len("features."):]: v for k, v in arrays.items() if k.startswith("features.")}
         model.load_state_dict(fit_state_dict(model, arrays, "VGG16 features", str(weights)))

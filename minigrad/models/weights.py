@@ -50,6 +50,19 @@ def read_weights(path):
     return arrays, manifest
 
 
+def check_architecture(manifest, architecture, source):
+    """Refuse a file whose manifest names another architecture (clearer than a list of key mismatches)."""
+    found = (manifest or {}).get("architecture")
+    if found is not None and found != architecture:
+        raise WeightsError(f"{source} holds {found} weights, not {architecture}")
+
+
+def _some(items, sep=", ", limit=6):
+    """At most `limit` items, so an error about a whole foreign file stays one readable line."""
+    text = sep.join(items[:limit])
+    return text + (f"{sep}... ({len(items) - limit} more)" if len(items) > limit else "")
+
+
 def fit_state_dict(model, arrays, what, source):
     """Check `arrays` against `model.state_dict()` (names and every shape) and return them cast to the
     model's dtypes. Raises one WeightsError listing every missing, unexpected and mis-shaped entry."""
@@ -60,11 +73,11 @@ def fit_state_dict(model, arrays, what, source):
              for k, v in expected.items() if k in arrays and tuple(arrays[k].shape) != v.shape]
     problems = []
     if wrong:
-        problems.append("shape mismatch: " + "; ".join(wrong))
+        problems.append("shape mismatch: " + _some(wrong, "; "))
     if missing:
-        problems.append("missing: " + ", ".join(missing))
+        problems.append("missing: " + _some(missing))
     if unexpected:
-        problems.append("unexpected: " + ", ".join(unexpected))
+        problems.append("unexpected: " + _some(unexpected))
     if problems:
         raise WeightsError(f"{source} does not fit {what}: " + " | ".join(problems))
     return {k: np.asarray(arrays[k]).astype(v.dtype, copy=False) for k, v in expected.items()}
