@@ -178,6 +178,7 @@ REGISTRY = {
     "classifier": CLASSIFIER,
     "resnet": RESNET,
     "vgg": "digitsum.vgg_transfer:SPEC",
+    "digits": "digitsum.digit_reader:SPEC",
 }
 
 

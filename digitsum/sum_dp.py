@@ -22,50 +22,58 @@ N_SYMBOLS = 11  # blank + ten digits
 BLANK = 0
 
 
+@njit(cache=True)
+def _dp_step(a, y, b, tot):
+    """One column: b = transition(a) under symbol probabilities y; returns the mass of b (before scaling)."""
+    K = a.shape[0] - 1
+    S = a.shape[1]
+    b[:] = 0.0
+    for k in range(K + 1):
+        for s in range(S):
+            acc = 0.0
+            for c in range(N_SYMBOLS):
+                acc += a[k, s, c]
+            tot[k, s] = acc
+    for k in range(K + 1):
+        for s in range(S):
+            if tot[k, s] == 0.0:
+                continue
+            b[k, s, 0] += y[0] * tot[k, s]              # blank: nothing emitted
+            for c in range(1, N_SYMBOLS):               # same digit again: merges
+                b[k, s, c] += y[c] * a[k, s, c]
+            if k < K:                                   # a new digit d starts (s + d <= 9K always)
+                for d in range(10):
+                    b[k + 1, s + d, d + 1] += y[d + 1] * (tot[k, s] - a[k, s, d + 1])
+    return b.sum()
+
+
 @njit(cache=True, parallel=True)
-def _dp_forward(probs, K):
-    """probs (N, T, 11) float64 -> (alpha (N, T+1, K+1, 9K+1, 11) scaled per column, logz (N,))."""
+def _dp_forward(probs, K, keep_all):
+    """probs (N, T, 11) float64 -> (alpha, logz (N,)). alpha is scaled to unit mass per column, shape
+    (N, T+1, K+1, 9K+1, 11) if keep_all (backward needs every column) else (N, 1, ...) holding the last."""
     n, T, _ = probs.shape
     S = 9 * K + 1
-    alpha = np.zeros((n, T + 1, K + 1, S, N_SYMBOLS))
+    alpha = np.zeros((n, T + 1 if keep_all else 1, K + 1, S, N_SYMBOLS))
     logz = np.zeros(n)
     for i in prange(n):
-        alpha[i, 0, 0, 0, 0] = 1.0
-        tot = np.zeros((K + 1, S))
+        tot = np.empty((K + 1, S))
+        cur = np.zeros((K + 1, S, N_SYMBOLS))
+        nxt = np.empty((K + 1, S, N_SYMBOLS))
+        cur[0, 0, 0] = 1.0
+        if keep_all:
+            alpha[i, 0] = cur
         for t in range(T):
-            a = alpha[i, t]
-            b = alpha[i, t + 1]
-            y = probs[i, t]
-            for k in range(K + 1):
-                for s in range(S):
-                    acc = 0.0
-                    for c in range(N_SYMBOLS):
-                        acc += a[k, s, c]
-                    tot[k, s] = acc
-            for k in range(K + 1):
-                for s in range(S):
-                    if tot[k, s] == 0.0:
-                        continue
-                    b[k, s, 0] += y[0] * tot[k, s]              # blank: nothing emitted
-                    for c in range(1, N_SYMBOLS):               # same digit again: merges
-                        b[k, s, c] += y[c] * a[k, s, c]
-                    if k < K:                                   # a new digit d starts
-                        for d in range(10):
-                            if s + d < S:
-                                b[k + 1, s + d, d + 1] += y[d + 1] * (tot[k, s] - a[k, s, d + 1])
-            z = 0.0
-            for k in range(K + 1):
-                for s in range(S):
-                    for c in range(N_SYMBOLS):
-                        z += b[k, s, c]
+            z = _dp_step(cur, probs[i, t], nxt, tot)
             if z > 0.0:
-                for k in range(K + 1):
-                    for s in range(S):
-                        for c in range(N_SYMBOLS):
-                            b[k, s, c] /= z
+                nxt /= z
                 logz[i] += np.log(z)
             else:
                 logz[i] = -np.inf
+            cur, nxt = nxt, cur
+            if keep_all:
+                alpha[i, t + 1] = cur
+        if not keep_all:
+            alpha[i, 0] = cur
     return alpha, logz
 
 
@@ -133,15 +141,16 @@ def _dp_backward(probs, alpha, seed):
     return gprobs
 
 
-def sum_count_forward(logp, max_digits):
+def sum_count_forward(logp, max_digits, for_backward=True):
     """logp (N, T, 11) log-probabilities -> (table (N, K+1, 9K+1) of log P(count=k, sum=s) in logp's dtype,
-    saved state for `sum_count_backward`). Impossible cells are -inf."""
+    saved state for `sum_count_backward`, or None if not for_backward). Impossible cells are -inf."""
     probs = np.exp(np.asarray(logp, dtype=np.float64))
-    alpha, logz = _dp_forward(np.ascontiguousarray(probs), int(max_digits))
+    alpha, logz = _dp_forward(np.ascontiguousarray(probs), int(max_digits), bool(for_backward))
     mass = alpha[:, -1].sum(axis=-1)                       # (N, K+1, S), scaled
     with np.errstate(divide="ignore"):
         table = np.log(mass) + logz[:, None, None]
-    return table.astype(logp.dtype, copy=False), (probs, alpha, mass, logp.dtype)
+    saved = (probs, alpha, mass, logp.dtype) if for_backward else None
+    return table.astype(logp.dtype, copy=False), saved
 
 
 def sum_count_backward(gtable, saved):
@@ -206,7 +215,7 @@ def sum_nll(logp, sums, counts=(4,), max_digits=None):
 def sum_probabilities(logp, max_digits=7):
     """numpy (N, T, 11) log-probs -> (N, 9K+1) P(sum = s), marginalised over every count 0..K (no count
     is assumed, so one model reads 3-, 4- or 5-digit images)."""
-    table, _ = sum_count_forward(np.asarray(logp, np.float64), max_digits)
+    table, _ = sum_count_forward(np.asarray(logp, np.float64), max_digits, for_backward=False)
     return np.exp(table).sum(axis=1)
 
 

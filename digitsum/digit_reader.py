@@ -1,0 +1,92 @@
+"""`--model digits`: read the digits column by column and learn from sum labels alone.
+
+The network maps a 40x168 image to T = 42 columns (one per 4 pixels) and gives each column a distribution
+over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.sum_dp marginalises over every
+placement of the digits and returns the exact P(count = k, sum = s); the training loss is
+-log P(sum = label, count = 4), so the only supervision is the sum. Nothing here reads the generator's digit
+labels or boxes: they are used by evaluation scripts only, to report digit accuracy.
+
+Architecture (all minigrad.nn; ~0.3 M parameters):
+    conv 4x4 stride 2 (1 -> c0), BN, ReLU        20 x 84   cheap first layer: stride instead of a pool
+    conv 3x3 (c0 -> c1), BN, ReLU, maxpool 2     10 x 42
+    conv 3x3 (c1 -> c2), BN, ReLU                10 x 42
+    conv (10 x 3) (c2 -> hidden), BN, ReLU        1 x 42   full height: one feature vector per column
+    conv 1x1 (hidden -> 11), log-softmax over symbols     -> output (N, 42, 11) log-probabilities
+The receptive field of a column is ~34 px wide, more than a digit. The head's blank bias starts at +3 so
+that, at initialisation, most columns read blank and P(count = 4) is not astronomically small.
+
+Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the model counts the
+digits itself, so the same checkpoint reads 3- or 5-digit images). Reading out: the best path (most likely
+symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1".
+"""
+import numpy as np
+
+import minigrad.functional as F
+from minigrad import nn
+
+from digitsum.models import H, ModelSpec
+from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
+
+BLANK_BIAS = 3.0
+MAX_READ_DIGITS = 6   # prediction marginalises over counts 0..6 (sums 0..54)
+
+
+class DigitReader(nn.Module):
+    def __init__(self, channels=(32, 48, 64), hidden=128):
+        super().__init__()
+        c0, c1, c2 = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c0, 4, stride=2, padding=1), nn.BatchNorm2d(c0), nn.ReLU(),
+            nn.Conv2d(c0, c1, 3, padding=1), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(),
+            nn.Conv2d(c2, hidden, (H // 4, 3), padding=(0, 1)), nn.BatchNorm2d(hidden), nn.ReLU())
+        self.head = nn.Conv2d(hidden, N_SYMBOLS, 1)
+        self.head.bias.data[0] += BLANK_BIAS
+
+    def forward(self, x):
+        h = self.head(self.features(x))                     # (N, 11, 1, T)
+        n, c, _, t = h.shape
+        return F.log_softmax(h.reshape(n, c, t).transpose(0, 2, 1), axis=-1)   # (N, T, 11)
+
+
+def build(cfg):
+    return DigitReader(tuple(cfg["channels"]), cfg["hidden"])
+
+
+def loss(output, sums, counts=(4,)):
+    """-log P(sum = label, count = 4), mean over the batch (see module docstring)."""
+    return sum_nll(output, sums, counts)
+
+
+def predict(output):
+    """Most probable sum, every digit count allowed (up to 6 digits, sums up to 54)."""
+    return sum_probabilities(output, MAX_READ_DIGITS).argmax(axis=1).astype(np.int64)
+
+
+def read_digits(output):
+    """List of digit lists read from a batch of (N, T, 11) log-probabilities."""
+    return best_path_digits(output)
+
+
+def readout(output):
+    """Human-readable readings, e.g. '7 2 5 1 -> 15' (the sum is the DP's most probable sum)."""
+    sums = predict(output)
+    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
+
+
+def digit_accuracy(read, true_digits):
+    """Fraction of recorded digits read correctly, position by position (a missed or extra digit shifts
+    nothing: position i of the reading is compared with position i of the truth; -1 pads are ignored)."""
+    correct = total = 0
+    for r, t in zip(read, np.asarray(true_digits)):
+        t = t[t >= 0]
+        total += len(t)
+        correct += sum(int(a == b) for a, b in zip(r, t))
+    return correct / max(total, 1)
+
+
+SPEC = ModelSpec(
+    name="digits", build=build, loss=loss, predict=predict, readout=readout,
+    model_config={"channels": [32, 48, 64], "hidden": 128},
+    train_defaults={"epochs": 10, "lr": 2e-3, "batch_size": 64},
+    description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")

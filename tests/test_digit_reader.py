@@ -1,0 +1,66 @@
+"""--model digits: the column reader's shapes, loss, read-outs and registration, on tiny inputs."""
+import numpy as np
+
+import minigrad as mg
+from digitsum import digit_reader, models
+from digitsum.datasets import normalize
+from digitsum.digit_reader import SPEC, digit_accuracy, readout
+
+SMALL = {"channels": [4, 4, 4], "hidden": 8}
+
+
+def test_output_is_per_column_log_probabilities(rng):
+    model = SPEC.build(SMALL)
+    x = normalize(rng.integers(0, 256, size=(3, 40, 168), dtype=np.uint8))
+    out = model(mg.Tensor(x)).data
+    assert out.shape == (3, 42, 11) and out.dtype == np.float32
+    np.testing.assert_allclose(np.exp(out).sum(axis=-1), 1.0, rtol=1e-5)
+    # the blank bias makes most columns read blank at initialisation, so P(count = 4) starts reasonable
+    assert (out.argmax(axis=-1) == 0).mean() > 0.5
+
+
+def test_state_dict_uses_pytorch_names():
+    keys = set(SPEC.build(SMALL).state_dict())
+    assert {"features.0.weight", "features.1.running_mean", "head.weight", "head.bias"} <= keys
+
+
+def test_loss_falls_when_fitting_a_few_images(rng):
+    mg.manual_seed(0)
+    model = SPEC.build(SMALL)
+    x = mg.Tensor(normalize(rng.integers(0, 256, size=(4, 40, 168), dtype=np.uint8)))
+    y = np.array([3, 18, 30, 9])
+    opt = mg.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(15):
+        loss = SPEC.loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert np.isfinite(losses).all()
+    assert losses[-1] < losses[0] - 1.0
+
+
+def confident_output(rows):
+    """(N, T, 11) log-probs that read the given symbol sequences almost surely."""
+    T = max(len(r) for r in rows)
+    out = np.full((len(rows), T, 11), np.log(1e-5), np.float32)
+    for i, r in enumerate(rows):
+        r = list(r) + [0] * (T - len(r))
+        out[i, np.arange(T), r] = np.log(1 - 10e-5)
+    return out
+
+
+def test_predict_and_readout_show_digits_and_sum():
+    # symbols: 0 blank, 1 + d digit d. "7 2 5 1" and a 5-digit "9 9 9 9 9" (sum 45: counts are not assumed)
+    out = confident_output([[0, 8, 8, 0, 3, 0, 6, 6, 0, 2, 0], [10, 0, 10, 0, 10, 0, 10, 0, 10, 0, 0]])
+    np.testing.assert_array_equal(SPEC.predict(out), [15, 45])
+    assert readout(out) == ["7 2 5 1 -> 15", "9 9 9 9 9 -> 45"]
+
+
+def test_digit_accuracy_compares_positions():
+    assert digit_accuracy([[7, 2, 5, 1], [3, 3, 3]], np.array([[7, 2, 5, 0], [3, 3, 3, -1]])) == 6 / 7
+
+
+def test_registered_as_digits():
+    assert models.get("digits") is digit_reader.SPEC
