@@ -16,6 +16,7 @@ from digitsum.cli import UserError, run
 EVAL_BATCH = 256
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a diverged model's inf/nan shows in the loss it returns
 def run_batches(spec, model, x, model_config, y=None, batch_size=EVAL_BATCH, encoded=False):
     """Forward `x` (uint8 images, or spec.encode_dataset's output if encoded) in eval mode, no grad.
 

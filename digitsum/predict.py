@@ -5,6 +5,7 @@ the predicted sum in the last column. Without --out the CSV goes to stdout.
 """
 import csv
 import io
+import os
 import sys
 
 from digitsum import checkpoint
@@ -37,6 +38,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
+    if a.out is not None and os.path.isdir(a.out):
+        raise UserError(f"{a.out}: is a folder; --out takes a CSV file name")
     obj = checkpoint.load(a.checkpoint)
     spec, model = checkpoint.rebuild(obj, a.checkpoint)
     x = datasets.load_images(a.images)

@@ -141,6 +141,7 @@ class Diverged(UserError):
     pass
 
 
+@np.errstate(over="ignore", invalid="ignore")  # divergence is detected and reported as one clear line
 def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
     """One pass over (x, y) in a shuffled order drawn from (seed, epoch). Returns (loss, acc, seconds)."""
     from tqdm import tqdm
