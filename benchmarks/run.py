@@ -1,0 +1,210 @@
+"""Run every benchmark and write RESULTS.md, results.json and results.png (see benchmarks/report.py).
+
+    python -m benchmarks              # full run (minutes; run it on an otherwise idle machine)
+    python -m benchmarks --quick      # tiny shapes, few repetitions: a smoke run, numbers meaningless
+    options: --threads N (default 2), --reps N (default 7), --out-dir DIR, --no-torch
+"""
+import os
+import sys
+
+if __package__ in (None, ""):  # `python benchmarks/run.py`
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import set_thread_env, threads_from_argv  # noqa: E402
+
+set_thread_env(threads_from_argv(sys.argv[1:]))  # before numpy, numba or torch load
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+from benchmarks import cases, report  # noqa: E402
+from benchmarks.timing import Stat, compare, ratio  # noqa: E402
+from benchmarks.workers import spawn  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _pair_entry(mg, tt, flops=None, peak=None, images=None):
+    e = {"minigrad": mg.as_dict(), "torch": tt.as_dict() if tt else None, "ratio": ratio(mg, tt)}
+    if flops:
+        e["gflops"] = flops / (mg.median * 1e6)
+        e["torch_gflops"] = flops / (tt.median * 1e6) if tt else None
+        e["pct_peak"] = 100.0 * e["gflops"] / peak if peak else None
+    if images:
+        e["minigrad_img_s"] = images / (mg.median / 1e3)
+        e["torch_img_s"] = images / (tt.median / 1e3) if tt else None
+    return e
+
+
+def _log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def measure_peak(n, reps):
+    fn, flops = cases.sgemm(n)
+    st, _ = compare(fn, None, reps)
+    return {"n": n, "sgemm_gflops": flops / (st.median * 1e6), "ms": st.as_dict()}
+
+
+def _conv_layers(quick):
+    """The reference CNN's conv layers; --quick shrinks the planes 4x each way."""
+    return {k: (cin, cout, h // 4, w // 4) if quick else (cin, cout, h, w)
+            for k, (cin, cout, h, w) in cases.CONV_LAYERS.items()}
+
+
+def measure_convs(torch, batch, reps, peak, quick):
+    out = {}
+    for name, (cin, cout, h, w) in _conv_layers(quick).items():
+        out[name] = {"shape": [batch, cin, cout, h, w]}
+        for key, backward in (("fwd", False), ("fwdbwd", True)):
+            mg_fn, t_fn, info = cases.conv_layer(torch, batch, cin, cout, h, w, backward)
+            mg, tt = compare(mg_fn, t_fn, reps)
+            out[name][key] = _pair_entry(mg, tt, info["flops"], peak)
+            _log(f"conv {name} {key}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms")
+    return out
+
+
+def measure_kernels(torch, batch, reps, quick):
+    c, h, w = (32, 10, 42) if quick else (32, 40, 168)
+    fin = 128 * (h // 8) * (w // 8)
+    shapes = {
+        f"max_pool2d 2x2 forward, {c}x{h}x{w}": lambda: cases.max_pool(torch, batch, c, h, w, False),
+        f"max_pool2d 2x2 forward+backward, {c}x{h}x{w}": lambda: cases.max_pool(torch, batch, c, h, w, True),
+        f"linear {fin}->256 forward+backward": lambda: cases.linear(torch, batch, fin, 256),
+        "cross_entropy 37 classes forward+backward": lambda: cases.cross_entropy(torch, batch, 37),
+    }
+    out = {}
+    for name, build in shapes.items():
+        mg_fn, t_fn, info = build()
+        mg, tt = compare(mg_fn, t_fn, reps)
+        out[name] = _pair_entry(mg, tt, info.get("flops"))
+        _log(f"{name}: ratio {out[name]['ratio']}")
+    return out
+
+
+def measure_train(torch, batch, reps, h=40, w=168):
+    mg_fn, t_fn, info = cases.train_step(torch, batch, h, w)
+    mg, tt = compare(mg_fn, t_fn, reps)
+    _log(f"train step batch {batch}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms")
+    return dict(_pair_entry(mg, tt, images=info["images"]), batch=batch, input=[1, h, w])
+
+
+def measure_vgg(torch, batch, reps, h, w):
+    built = cases.vgg16_forward(torch, batch, h, w)
+    if built is None:
+        return None
+    mg_fn, t_fn, info = built
+    mg, tt = compare(mg_fn, t_fn, reps, warmup=1)
+    _log(f"vgg16 forward batch {batch}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms")
+    return dict(_pair_entry(mg, tt, images=info["images"]), batch=batch, input=[3, h, w])
+
+
+def measure_batch_scaling(torch, batches, reps, h, w):
+    rows = []
+    for b in batches:
+        e = measure_train(torch, b, reps, h, w)
+        rows.append({"batch": b, "minigrad_img_s": e["minigrad_img_s"], "torch_img_s": e["torch_img_s"],
+                     "ratio": e["ratio"]})
+    return rows
+
+
+def measure_thread_scaling(thread_counts, batch, reps, no_torch):
+    rows = []
+    for t in thread_counts:
+        res, _ = spawn("threads", t, ["--batch", batch, "--reps", reps, "--no-torch", int(no_torch)])
+        mg = Stat(**res["minigrad"])
+        tt = Stat(**res["torch"]) if res["torch"] else None
+        rows.append({"threads": t, **_pair_entry(mg, tt, images=batch)})
+        _log(f"threads {t}: ratio {rows[-1]['ratio']}")
+    return rows
+
+
+def measure_ablation(batch, reps, quick):
+    """Cache-sized image chunks (the kernels' default) against one GEMM over the whole batch."""
+    from minigrad.kernels import conv as conv_kernels
+    out = {}
+    for name, (cin, cout, h, w) in _conv_layers(quick).items():
+        chunked, _, info = cases.conv_layer(None, batch, cin, cout, h, w, True)
+
+        def whole_batch(fn=chunked):
+            saved = conv_kernels._MIN_GEMM_COLS
+            conv_kernels._MIN_GEMM_COLS = 1 << 40  # forces one chunk = the whole batch
+            try:
+                fn()
+            finally:
+                conv_kernels._MIN_GEMM_COLS = saved
+        a, b = compare(chunked, whole_batch, reps)
+        out[name] = {"chunked_ms": a.median, "one_gemm_ms": b.median, "speedup": b.median / a.median}
+        _log(f"ablation conv {name}: chunked {a.median:.1f} ms vs one GEMM {b.median:.1f} ms")
+    return out
+
+
+def measure_cost(batch, threads, quick, h, w):
+    cost = {"rss": {"torch": {"skipped": "--quick"}}}
+    for lib in ("minigrad",) if quick else ("minigrad", "torch"):
+        cost["rss"][lib], _ = spawn("rss", threads, ["--batch", batch, "--lib", lib, "--h", h, "--w", w])
+    if quick:
+        return cost
+    with tempfile.TemporaryDirectory() as cache:  # an empty Numba cache: a cold start, then a warm one
+        env = {"NUMBA_CACHE_DIR": cache}
+        cold, cold_wall = spawn("startup", threads, ["--batch", batch], env=env)
+        warm, warm_wall = spawn("startup", threads, ["--batch", batch], env=env)
+    cost["startup"] = {"cold": dict(cold, wall_s=cold_wall), "warm": dict(warm, wall_s=warm_wall)}
+    _log(f"start-up to first step: cold {cold['to_first_step_s']:.1f} s, warm {warm['to_first_step_s']:.1f} s")
+    return cost
+
+
+def _meta(args, torch):
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick, "threads": args.threads,
+        "reps": args.reps, "python": platform.python_version(), "numpy": np.__version__,
+        "numba": numba.__version__, "torch": torch.__version__ if torch else None,
+        "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+        "load_avg_start": os.getloadavg(),
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny shapes and few repetitions (smoke run)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--reps", type=int, default=None, help="timed repetitions per figure (default 7, quick 2)")
+    p.add_argument("--out-dir", default=HERE, help="where RESULTS.md, results.json, results.png go")
+    p.add_argument("--no-torch", action="store_true", help="run as if torch were not installed")
+    args = p.parse_args(argv)
+    args.reps = args.reps or (2 if args.quick else 7)
+    torch = cases.load_torch(args.no_torch)
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    q = args.quick
+    batch = 2 if q else 64
+    t0 = time.perf_counter()
+    res = {"meta": _meta(args, torch)}
+    res["peak"] = measure_peak(256 if q else 2048, args.reps)
+    peak = res["peak"]["sgemm_gflops"]
+    _log(f"sgemm peak {peak:.0f} GFLOP/s")
+    h, w = (16, 48) if q else (40, 168)  # the training images; --quick shrinks them
+    res["conv"] = measure_convs(torch, batch, args.reps, peak, q)
+    res["kernels"] = measure_kernels(torch, batch, args.reps, q)
+    res["train_step"] = measure_train(torch, batch, args.reps, h, w)
+    res["vgg16"] = measure_vgg(torch, 1 if q else 32, args.reps, 32 if q else 40, 32 if q else 168)
+    res["ablation"] = measure_ablation(batch, args.reps, q)
+    res["scaling_batch"] = measure_batch_scaling(torch, [2, 4] if q else [8, 16, 32, 64, 128, 256], args.reps, h, w)
+    res["scaling_threads"] = [] if q else measure_thread_scaling([1, 2], batch, args.reps, args.no_torch)
+    res["cost"] = measure_cost(batch, args.threads, q, h, w)
+    res["meta"]["load_avg_end"] = os.getloadavg()
+    res["meta"]["seconds"] = time.perf_counter() - t0
+    res["targets"] = report.targets(res)
+    paths = report.write_all(res, args.out_dir, os.path.join(HERE, "optimisations.md"))
+    _log("wrote " + ", ".join(paths))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
