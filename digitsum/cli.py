@@ -1,9 +1,17 @@
 """Shared command-line error handling: bad input -> one `error:` line on stderr, exit status 2."""
+import argparse
 import sys
 
 
 class UserError(Exception):
     """An error caused by the user's input (a bad file, flag or folder). Its message names the problem."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose mistakes raise UserError (one `error:` line via run) instead of printing usage."""
+
+    def error(self, message):
+        raise UserError(message)
 
 
 def run(main, argv=None):

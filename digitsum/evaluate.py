@@ -11,7 +11,7 @@ import numpy as np
 import minigrad
 
 from digitsum import checkpoint, metrics
-from digitsum.cli import UserError, run
+from digitsum.cli import ArgumentParser, UserError, run
 
 EVAL_BATCH = 256
 
@@ -67,8 +67,7 @@ def format_report(m):
 
 
 def main(argv=None):
-    from digitsum.train import ArgParser
-    p = ArgParser(prog="python -m digitsum.evaluate", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="python -m digitsum.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="a best.npz/last.npz written by digitsum.train")
     p.add_argument("--data", help="course-layout folder; its test split is evaluated (default ./data or cache)")
     p.add_argument("--images", help="X.npy, uint8 (N, 40, 168)")

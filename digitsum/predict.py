@@ -9,7 +9,7 @@ import os
 import sys
 
 from digitsum import checkpoint
-from digitsum.cli import UserError, run
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.evaluate import EVAL_BATCH, run_batches
 
 # A checkpoint used when --checkpoint is not given (None: the flag is required).
@@ -29,8 +29,7 @@ def predictions_csv(spec, pred, outputs):
 
 def main(argv=None):
     from digitsum import datasets
-    from digitsum.train import ArgParser
-    p = ArgParser(prog="python -m digitsum.predict", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="python -m digitsum.predict", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, required=DEFAULT_CHECKPOINT is None)
     p.add_argument("--images", required=True, help="X.npy, uint8 (N, 40, 168)")
     p.add_argument("--out", help="CSV file to write (default: stdout)")

@@ -5,9 +5,6 @@ Every epoch ends with an atomic `last.npz` (model, optimizer, scheduler, epoch, 
 weights as an uninterrupted run: all randomness after initialisation is drawn from generators seeded by
 (seed, epoch), so the epoch counter in last.npz is the whole RNG state.
 """
-import argparse
-import glob
-import json
 import math
 import os
 import sys
@@ -19,23 +16,13 @@ import minigrad
 from minigrad import optim
 
 from digitsum import checkpoint, metrics, models, plots
-from digitsum.cli import UserError, run
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.evaluate import run_batches
-
-
-class ArgParser(argparse.ArgumentParser):
-    """argparse whose errors are one `error:` line and exit 2 (via digitsum.cli.run), not usage + exit 2."""
-
-    def error(self, message):
-        raise UserError(message)
-
-
-# Flags that, given explicitly on --resume, must agree with the run's stored config.
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "train_size", "fresh_composites", "init_from")
+from digitsum.runs import default_out, latest_run, read_run, write_json, write_summary
 
 
 def parse_args(argv):
-    p = ArgParser(prog="python -m digitsum.train", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="python -m digitsum.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=models.names(), help="default: regressor")
     p.add_argument("--data", help="course-layout folder (default ./data, else the generated course preset)")
     p.add_argument("--epochs", type=int)
@@ -178,12 +165,6 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
 
 
 # ---------------------------------------------------------------- one run
-def write_json(path, obj):
-    from minigrad.serialization import atomic_write
-    with atomic_write(path, "w") as f:
-        json.dump(obj, f, indent=2)
-
-
 def training_state(model, opt, sched, state):
     return {"optimizer": opt.state_dict(), "scheduler": sched.state_dict() if sched is not None else {},
             "rng": {"scheme": "numpy default_rng([seed, epoch]) per epoch", "seed": state["config"]["seed"],
@@ -208,9 +189,12 @@ def run_one(cfg, data, out):
     if os.path.exists(last_path):
         obj = checkpoint.load(last_path)
         checkpoint.load_state(model, obj["state_dict"], f"{last_path}: weights do not fit")
-        opt.load_state_dict(obj["optimizer"])
-        if sched is not None:
-            sched.load_state_dict(obj["scheduler"])
+        try:
+            opt.load_state_dict(obj["optimizer"])
+            if sched is not None:
+                sched.load_state_dict(obj["scheduler"])
+        except (KeyError, ValueError, TypeError, IndexError) as e:
+            raise UserError(f"{last_path}: optimizer/scheduler state does not fit this run ({e})") from None
         state.update({k: obj[k] for k in state if k in obj and k != "config"})
         print(f"resuming {out} after epoch {state['epoch']}/{cfg['epochs']}")
     mc = cfg["model_config"]
@@ -299,67 +283,6 @@ def _metrics_doc(cfg, state, data, finished):
             "train_seconds": secs, "images_per_s": state["train_images"] / secs if secs else None,
             "wall_seconds": time.time() - state["started"], "finished": finished,
             "minigrad_version": getattr(minigrad, "__version__", "unknown")}
-
-
-# ---------------------------------------------------------------- run folders, resume, seeds
-def read_run(out, a):
-    """The stored run.json of a run folder for --resume; explicit flags that contradict it are errors."""
-    path = os.path.join(out, "run.json")
-    if not os.path.isfile(path):
-        raise UserError(f"{out}: not a digitsum run folder (no run.json); cannot --resume")
-    try:
-        with open(path) as f:
-            stored = json.load(f)
-        stored["seeds"], stored["model"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{path}: unreadable run description ({e})") from None
-    given = {f: getattr(a, f) for f in TRAIN_FLAGS + ("model",)}
-    given["init_from"] = os.path.abspath(a.init_from) if a.init_from else None
-    given["data"] = os.path.abspath(a.data) if a.data else None
-    given["seeds"] = a.seeds if a.seeds is not None else ([a.seed] if a.seed is not None else None)
-    for flag, value in given.items():
-        if value not in (None, False) and stored.get(flag) != value:
-            raise UserError(f"--{flag.replace('_', '-')} {value} contradicts the run in {out} "
-                            f"({stored.get(flag)}); --resume continues a run with its own settings")
-    return stored
-
-
-def default_out(model, seeds, protocol):
-    label = "seeds" if protocol else f"s{seeds[0]}"
-    return os.path.join("runs", f"{model}-{label}-{time.strftime('%Y%m%d-%H%M%S')}")
-
-
-def latest_run(model):
-    found = glob.glob(os.path.join("runs", f"{model}-*", "run.json"))
-    if not found:
-        raise UserError(f"--resume: no run folder runs/{model}-*/ found; give --out")
-    return os.path.dirname(max(found, key=os.path.getmtime))
-
-
-def write_summary(out, model, results):
-    """summary.json + summary.md: mean +- std test accuracy over seeds."""
-    accs = [r["test"]["accuracy"] for r in results]
-    maes = [r["test"]["mae"] for r in results]
-    (am, asd), (mm, msd) = metrics.mean_std(accs), metrics.mean_std(maes)
-    ips = [r["images_per_s"] for r in results if r["images_per_s"]]
-    doc = {"model": model, "seeds": [r["seed"] for r in results], "epochs": results[0]["config"]["epochs"],
-           "test_accuracy_mean": am, "test_accuracy_std": asd, "test_mae_mean": mm, "test_mae_std": msd,
-           "train_seconds": [r["train_seconds"] for r in results],
-           "images_per_s_mean": float(np.mean(ips)) if ips else None,
-           "runs": [{"seed": r["seed"], "test_accuracy": r["test"]["accuracy"], "test_mae": r["test"]["mae"],
-                     "train_seconds": r["train_seconds"], "images_per_s": r["images_per_s"]} for r in results]}
-    write_json(os.path.join(out, "summary.json"), doc)
-    rows = "\n".join(f"| {r['seed']} | {100 * r['test_accuracy']:.2f}% | {r['test_mae']:.3f} | "
-                     f"{r['train_seconds']:.0f} s | {r['images_per_s'] or 0:.0f} |" for r in doc["runs"])
-    md = (f"# {model}: {doc['epochs']} epochs, seeds {' '.join(map(str, doc['seeds']))}\n\n"
-          f"Test accuracy **{100 * am:.2f}% ± {100 * asd:.2f}%** (mean ± sample std), "
-          f"MAE {mm:.3f} ± {msd:.3f}.\n\n| seed | test accuracy | MAE | train time | images/s |\n"
-          f"|---|---|---|---|---|\n{rows}\n")
-    from minigrad.serialization import atomic_write
-    with atomic_write(os.path.join(out, "summary.md"), "w") as f:
-        f.write(md)
-    print(f"{model}: test accuracy {100 * am:.2f}% ± {100 * asd:.2f}% over seeds {doc['seeds']} -> {out}")
-    return doc
 
 
 def main(argv=None):
