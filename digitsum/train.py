@@ -86,6 +86,8 @@ def load_data(data_arg, cfg):
             raise UserError(f"--train-size {cfg['train_size']} exceeds the {len(tx)} training images "
                             f"left after the validation split of {folder}")
         tx, ty = tx[:cfg["train_size"]], ty[:cfg["train_size"]]
+    if len(tx) == 0 or len(vx) == 0:
+        raise UserError(f"{folder}: {len(d['train_x'])} training images are too few for a train/validation split")
     as_int = lambda v: np.asarray(v, np.int64)
     return {"folder": os.path.abspath(folder), "train": (tx, as_int(ty)), "val": (vx, as_int(vy)),
             "test": (d["test_x"], as_int(d["test_y"]))}
@@ -205,7 +207,6 @@ def run_one(cfg, data, out):
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_x, val_y = data["val"]
     val_enc = spec.encode_dataset(val_x, mc)
-    plots_ok = True
     for epoch in range(state["epoch"], cfg["epochs"]):
         if fresh is not None:
             ex, ey = fresh.epoch(epoch)
@@ -234,7 +235,7 @@ def run_one(cfg, data, out):
             checkpoint.save(best_path, spec, model, mc, epoch=epoch + 1, config=cfg, val_accuracy=vacc)
         checkpoint.save(last_path, spec, model, mc, **training_state(model, opt, sched, state))
         write_json(os.path.join(out, "metrics.json"), _metrics_doc(cfg, state, data, finished=False))
-        plots_ok = _plot(plots.plot_curves, state["history"], os.path.join(out, "curves.png")) and plots_ok
+        _plot(plots.plot_curves, state["history"], os.path.join(out, "curves.png"))
     return finish(spec, model, cfg, state, data, out)
 
 
@@ -254,16 +255,16 @@ def _plot(fn, *args):
 
 
 def finish(spec, model, cfg, state, data, out):
-    """Test the best-validation weights (and the last ones), write metrics.json and the plots."""
+    """Test the best-validation weights (and the last ones, if they differ), write metrics.json and plots."""
     mc = cfg["model_config"]
     test_x, test_y = data["test"]
-    last_pred, _, _ = run_batches(spec, model, test_x, mc)
-    best_path = os.path.join(out, "best.npz")
-    if os.path.exists(best_path):
-        _, model = checkpoint.rebuild(checkpoint.load(best_path), best_path)
     pred, test_loss, _ = run_batches(spec, model, test_x, mc, y=test_y)
+    state["test_last"] = {k: v for k, v in metrics.summarize(pred, test_y).items() if k != "per_sum"}
+    best_path = os.path.join(out, "best.npz")
+    if state["best_epoch"] != state["epoch"] and os.path.exists(best_path):
+        _, model = checkpoint.rebuild(checkpoint.load(best_path), best_path)
+        pred, test_loss, _ = run_batches(spec, model, test_x, mc, y=test_y)
     state["test"] = {**metrics.summarize(pred, test_y), "loss": test_loss, "epoch": state["best_epoch"]}
-    state["test_last"] = {k: v for k, v in metrics.summarize(last_pred, test_y).items() if k != "per_sum"}
     doc = _metrics_doc(cfg, state, data, finished=True)
     write_json(os.path.join(out, "metrics.json"), doc)
     _plot(plots.plot_curves, state["history"], os.path.join(out, "curves.png"))
