@@ -28,6 +28,8 @@ from digitsum.models import H, ModelSpec
 from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
 BLANK_BIAS = 3.0
+CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
+CURRICULUM_SPREAD = 8       # |sum - mean sum| of the images that curriculum shows first
 MAX_READ_DIGITS = 6   # prediction marginalises over counts 0..6 (sums 0..54)
 
 
@@ -74,6 +76,23 @@ def readout(output):
     return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
 
 
+def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULUM_SPREAD):
+    """Curriculum from the sum labels alone: the first `fraction` of epoch 1 draws (with replacement) only
+    images whose sum is >= `spread` away from the mean sum, the rest of that epoch is a random subset;
+    later epochs are plain permutations. Why: early on, P(digit | sum) is nearly flat for a middling sum
+    (18 = 9+9+0+0 = 4+5+4+5 ...) but sharp for an extreme one (sum 3 leaves only 0-3), so those images give
+    the clean first signal (torch prototype: 53% instead of 29% digit accuracy after 400 batches).
+    The epoch keeps its length, so learning-rate schedules are unchanged."""
+    n = len(sums)
+    if epoch > 0:
+        return rng.permutation(n)
+    sums = np.asarray(sums, np.int64)
+    extreme = np.flatnonzero(np.abs(sums - sums.mean()) >= spread)
+    head = int(fraction * n) if len(extreme) else 0
+    return np.concatenate([rng.choice(extreme, head) if head else np.zeros(0, np.int64),
+                           rng.permutation(n)[:n - head]])
+
+
 def digit_accuracy(read, true_digits):
     """Fraction of recorded digits read correctly, position by position (a missed or extra digit shifts
     nothing: position i of the reading is compared with position i of the truth; -1 pads are ignored)."""
@@ -86,7 +105,7 @@ def digit_accuracy(read, true_digits):
 
 
 SPEC = ModelSpec(
-    name="digits", build=build, loss=loss, predict=predict, readout=readout,
+    name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order,
     model_config={"channels": [32, 48, 64], "hidden": 128},
     train_defaults={"epochs": 10, "lr": 2e-3, "batch_size": 64},
     description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")

@@ -20,6 +20,8 @@ Contract of a spec (all arrays are numpy; `output` is the model's forward output
     init_from_config: dict                          model_config overrides used with --init-from (e.g. the
                                                     standard stem, so ImageNet weights fit)
     readout(output) -> list[str]                    optional: a human-readable reading per image (predict)
+    epoch_order(sums, epoch, rng) -> int array      optional: the indices one training epoch visits, in
+                                                    order (default rng.permutation; e.g. a curriculum)
 
 Defaults, written down:
 - Input: pixels /255, then standardised with the training composites' mean/std (digitsum.datasets.normalize).
@@ -83,6 +85,7 @@ class ModelSpec:
     init_from: Optional[Callable] = None
     init_from_config: dict = field(default_factory=dict)
     readout: Optional[Callable] = None
+    epoch_order: Optional[Callable] = None
 
     def training_config(self):
         """DEFAULT_TRAINING overridden by this model's train_defaults."""

@@ -136,7 +136,7 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
     from tqdm import tqdm
     rng = np.random.default_rng([cfg["seed"], epoch])
     seed_everything(cfg["seed"], epoch)
-    order = rng.permutation(len(x))
+    order = spec.epoch_order(y, epoch, rng) if spec.epoch_order is not None else rng.permutation(len(x))
     bs, mc = cfg["batch_size"], cfg["model_config"]
     model.train()
     loss_sum, correct, seen, t0 = 0.0, 0, 0, time.perf_counter()

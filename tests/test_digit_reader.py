@@ -64,3 +64,14 @@ def test_digit_accuracy_compares_positions():
 
 def test_registered_as_digits():
     assert models.get("digits") is digit_reader.SPEC
+
+
+def test_curriculum_starts_with_extreme_sums_then_permutes():
+    rng = np.random.default_rng(0)
+    sums = rng.integers(0, 37, size=1000)
+    first = digit_reader.epoch_order(sums, 0, np.random.default_rng(1))
+    assert len(first) == 1000
+    head = sums[first[:500]]
+    assert (np.abs(head - sums.mean()) >= digit_reader.CURRICULUM_SPREAD).all()
+    later = digit_reader.epoch_order(sums, 1, np.random.default_rng(1))
+    assert sorted(later) == list(range(1000))
