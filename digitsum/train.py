@@ -5,10 +5,12 @@ Every epoch ends with an atomic `last.npz` (model, optimizer, scheduler, epoch, 
 weights as an uninterrupted run: all randomness after initialisation is drawn from generators seeded by
 (seed, epoch), so the epoch counter in last.npz is the whole RNG state.
 """
+import functools
 import math
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -25,11 +27,11 @@ def parse_args(argv):
     p = ArgumentParser(prog="python -m digitsum.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=models.names(), help="default: regressor")
     p.add_argument("--data", help="course-layout folder (default ./data, else the generated course preset)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
+    p.add_argument("--epochs", type=int, help="default: the model's (regressor: 3, sized for 10 minutes)")
+    p.add_argument("--batch-size", type=int, help="default: the model's (64)")
+    p.add_argument("--lr", type=float, help="peak learning rate; default: the model's (1e-3)")
     seeds = p.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int)
+    seeds.add_argument("--seed", type=int, help="default 0")
     seeds.add_argument("--seeds", type=int, nargs="+", help="the reports' protocol: --seeds 0 10 42")
     p.add_argument("--train-size", type=int, help="use only the first N training images")
     p.add_argument("--fresh-composites", action="store_true", default=None,
@@ -130,7 +132,18 @@ class Diverged(UserError):
     pass
 
 
-@np.errstate(over="ignore", invalid="ignore")  # divergence is detected and reported as one clear line
+def quiet_overflow(fn):
+    """Silence numpy's overflow/invalid warnings (also from minigrad's worker threads): divergence is
+    detected from the loss and reported as one clear line instead."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+            warnings.filterwarnings("ignore", r"(overflow|invalid value) encountered", RuntimeWarning)
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@quiet_overflow
 def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
     """One pass over (x, y) in a shuffled order drawn from (seed, epoch). Returns (loss, acc, seconds)."""
     from tqdm import tqdm
@@ -215,7 +228,7 @@ def run_one(cfg, data, out):
             tr_loss, tr_acc, secs = train_epoch(spec, model, opt, sched, train_enc, ty, cfg, epoch)
         except Diverged as e:
             raise Diverged(f"{e}: stopping; {_last_good(last_path, state)}. Try a lower --lr.") from None
-        vpred, vloss, _ = run_batches(spec, model, val_enc, mc, y=val_y, encoded=True)
+        vpred, vloss, _ = quiet_overflow(run_batches)(spec, model, val_enc, mc, y=val_y, encoded=True)
         if not math.isfinite(vloss):
             raise Diverged(f"validation loss became {vloss} after epoch {epoch + 1}: stopping; "
                            f"{_last_good(last_path, state)}. Try a lower --lr.")
