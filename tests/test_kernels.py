@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigrad import kernels as K
+from minigrad.kernels import blas_threads
 from minigrad.kernels import conv as conv_module
+from minigrad.kernels import pooling as pooling_module
 
 SETTINGS = settings(max_examples=25, deadline=None)
 DTYPES = st.sampled_from([np.float32, np.float64])
@@ -124,30 +126,36 @@ def pool_case(draw):
 
 
 @contextlib.contextmanager
-def one_image_per_chunk(enabled):
-    """Force the conv kernels to split the batch into single-image chunks (exercises chunk offsets)."""
-    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES
-    if enabled:
+def conv_schedule(one_image_chunks, worker_pool):
+    """Force single-image chunks (exercises chunk offsets) and/or the no-worker-pool fallback."""
+    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, blas_threads.enabled
+    if one_image_chunks:
         conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = 1, 1
+    blas_threads.enabled = worker_pool
     try:
         yield
     finally:
-        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = saved
+        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, blas_threads.enabled = saved
+
+
+def test_conv_worker_pool_is_available_here():
+    """The fast path (per-worker single-threaded OpenBLAS) must be found with numpy's OpenBLAS."""
+    assert blas_threads._find_local_thread_setter() is not None
 
 
 @SETTINGS
-@given(conv_case(), DTYPES, LAYOUTS, st.booleans(), st.integers(0, 2**31))
-def test_conv2d_matches_loop_reference(case, dtype, layout, chunked, seed):
+@given(conv_case(), DTYPES, LAYOUTS, st.booleans(), st.booleans(), st.integers(0, 2**31))
+def test_conv2d_matches_loop_reference(case, dtype, layout, chunked, worker_pool, seed):
     xs, ws, s, p, use_bias = case
     rng = np.random.default_rng(seed)
     x, w = make(rng, xs, dtype, layout), make(rng, ws, dtype, layout)
     b = rng.standard_normal(ws[0]).astype(dtype) if use_bias else None
-    with one_image_per_chunk(chunked):
+    with conv_schedule(chunked, worker_pool):
         out, saved = K.conv2d_forward(x, w, b, s, p)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, ref_conv(x, w, b, s, p), **tol(dtype))
     g = make(rng, out.shape, dtype, layout)
-    with one_image_per_chunk(chunked):
+    with conv_schedule(chunked, worker_pool):
         gx, gw, gb = K.conv2d_backward(g, saved, True, True, use_bias)
     rx, rw, rb = ref_conv_grads(x, w, g, s, p)
     assert gx.dtype == gw.dtype == dtype and gx.shape == xs and gw.shape == ws
@@ -175,6 +183,27 @@ def test_max_pool2d_matches_loop_reference(case, dtype, layout, seed):
     gx = K.max_pool2d_backward(g, arg, xs)
     assert gx.dtype == dtype
     np.testing.assert_allclose(gx, grad(g), **tol(dtype))
+
+
+@SETTINGS
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(2, 9), st.integers(2, 9), DTYPES, LAYOUTS,
+       st.integers(0, 2**31))
+def test_max_pool2d_2x2_fast_path_matches_reference_and_generic_kernel(N, C, H, W, dtype, layout, seed):
+    rng = np.random.default_rng(seed)
+    x = np.round(make(rng, (N, C, H, W), dtype, layout))  # rounding makes ties common
+    if seed % 3 == 0:
+        x[..., 0, 0] = np.nan  # NaN wins, as in PyTorch
+    out, arg = K.max_pool2d_forward(x, 2, 2, 0)
+    generic_out = np.empty((N * C, H // 2, W // 2), dtype)
+    generic_arg = np.empty(generic_out.shape, np.int32)
+    pooling_module._max_fwd(np.ascontiguousarray(x).reshape(N * C, H, W), 2, 2, 2, 2, 0, 0, generic_out, generic_arg)
+    np.testing.assert_array_equal(out.reshape(generic_out.shape), generic_out)
+    np.testing.assert_array_equal(arg.reshape(generic_arg.shape), generic_arg)
+    if seed % 3:
+        ref, grad = ref_pool(x, (2, 2), (2, 2), (0, 0), "max")
+        np.testing.assert_array_equal(out, ref)
+        g = make(rng, out.shape, dtype)
+        np.testing.assert_allclose(K.max_pool2d_backward(g, arg, x.shape), grad(g), **tol(dtype))
 
 
 @SETTINGS
