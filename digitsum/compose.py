@@ -37,8 +37,10 @@ class Preset:
     grid: bool = False          # fixed 42-px slots instead of random placement
 
 
-PRESETS = {"course": Preset(), "grid": Preset(grid=True)}
-MAX_DIGITS = {"course": 8, "grid": 4}
+# "tight": the course preset with neighbouring ink boxes -3..3 px apart (touching/overlapping digits),
+# a harder test of reading digits apart (issue 6).
+PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3))}
+MAX_DIGITS = {"course": 8, "grid": 4, "tight": 8}
 
 
 def ink_boxes(patches):

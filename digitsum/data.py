@@ -17,6 +17,7 @@ import numpy as np
 from digitsum import datasets as D
 from digitsum import mnist as M
 from digitsum.cli import UserError, run
+from digitsum.compose import PRESETS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +63,7 @@ def build_parser():
     f.add_argument("--mnist", help="folder of IDX files (gz or raw) or an .npz to read instead of downloading")
     m = sub.add_parser("make", help="generate a folder in the course layout")
     m.add_argument("--out", required=True)
-    m.add_argument("--preset", choices=["course", "grid"], default="course")
+    m.add_argument("--preset", choices=sorted(PRESETS), default="course")
     m.add_argument("--digits", type=_digits, default=(4, 4), help="digits per image: N or a range A-B")
     m.add_argument("--train", type=_count, default=30000)
     m.add_argument("--test", type=_count, default=1000)
