@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigrad import kernels as K
-from minigrad.kernels import blas_threads
+from minigrad.kernels import threadpool
 from minigrad.kernels import conv as conv_module
 from minigrad.kernels import pooling as pooling_module
 
@@ -126,21 +126,21 @@ def pool_case(draw):
 
 
 @contextlib.contextmanager
-def conv_schedule(one_image_chunks, worker_pool):
+def kernel_schedule(one_image_chunks, worker_pool):
     """Force single-image chunks (exercises chunk offsets) and/or the no-worker-pool fallback."""
-    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, blas_threads.enabled
+    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled
     if one_image_chunks:
         conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = 1, 1
-    blas_threads.enabled = worker_pool
+    threadpool.enabled = worker_pool
     try:
         yield
     finally:
-        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, blas_threads.enabled = saved
+        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled = saved
 
 
 def test_conv_worker_pool_is_available_here():
     """The fast path (per-worker single-threaded OpenBLAS) must be found with numpy's OpenBLAS."""
-    assert blas_threads._find_local_thread_setter() is not None
+    assert threadpool._find_local_thread_setter() is not None
 
 
 @SETTINGS
@@ -150,12 +150,12 @@ def test_conv2d_matches_loop_reference(case, dtype, layout, chunked, worker_pool
     rng = np.random.default_rng(seed)
     x, w = make(rng, xs, dtype, layout), make(rng, ws, dtype, layout)
     b = rng.standard_normal(ws[0]).astype(dtype) if use_bias else None
-    with conv_schedule(chunked, worker_pool):
+    with kernel_schedule(chunked, worker_pool):
         out, saved = K.conv2d_forward(x, w, b, s, p)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, ref_conv(x, w, b, s, p), **tol(dtype))
     g = make(rng, out.shape, dtype, layout)
-    with conv_schedule(chunked, worker_pool):
+    with kernel_schedule(chunked, worker_pool):
         gx, gw, gb = K.conv2d_backward(g, saved, True, True, use_bias)
     rx, rw, rb = ref_conv_grads(x, w, g, s, p)
     assert gx.dtype == gw.dtype == dtype and gx.shape == xs and gw.shape == ws
@@ -168,19 +168,20 @@ def test_conv2d_matches_loop_reference(case, dtype, layout, chunked, worker_pool
 
 
 @SETTINGS
-@given(pool_case(), DTYPES, LAYOUTS, st.integers(0, 2**31))
-def test_max_pool2d_matches_loop_reference(case, dtype, layout, seed):
+@given(pool_case(), DTYPES, LAYOUTS, st.booleans(), st.integers(0, 2**31))
+def test_max_pool2d_matches_loop_reference(case, dtype, layout, worker_pool, seed):
     xs, k, s, p = case
     rng = np.random.default_rng(seed)
     x = make(rng, xs, dtype, layout)
     if seed % 2:  # coarse values force ties, exercising the first-maximum rule
         x = np.round(x)
-    out, arg = K.max_pool2d_forward(x, k, s, p)
+    g = make(rng, ref_pool(x, k, s, p, "max")[0].shape, dtype, layout)
+    with kernel_schedule(False, worker_pool):
+        out, arg = K.max_pool2d_forward(x, k, s, p)
+        gx = K.max_pool2d_backward(g, arg, xs)
     ref, grad = ref_pool(x, k, s, p, "max")
     assert out.dtype == dtype and arg.dtype == np.int32
     np.testing.assert_array_equal(out, ref)
-    g = make(rng, out.shape, dtype, layout)
-    gx = K.max_pool2d_backward(g, arg, xs)
     assert gx.dtype == dtype
     np.testing.assert_allclose(gx, grad(g), **tol(dtype))
 
@@ -193,10 +194,12 @@ def test_max_pool2d_2x2_fast_path_matches_reference_and_generic_kernel(N, C, H, 
     x = np.round(make(rng, (N, C, H, W), dtype, layout))  # rounding makes ties common
     if seed % 3 == 0:
         x[..., 0, 0] = np.nan  # NaN wins, as in PyTorch
-    out, arg = K.max_pool2d_forward(x, 2, 2, 0)
+    with kernel_schedule(False, seed % 2 == 0):
+        out, arg = K.max_pool2d_forward(x, 2, 2, 0)
     generic_out = np.empty((N * C, H // 2, W // 2), dtype)
     generic_arg = np.empty(generic_out.shape, np.int32)
-    pooling_module._max_fwd(np.ascontiguousarray(x).reshape(N * C, H, W), 2, 2, 2, 2, 0, 0, generic_out, generic_arg)
+    for p, plane in enumerate(np.ascontiguousarray(x).reshape(N * C, H, W)):
+        pooling_module._max_plane(plane, 2, 2, 2, 2, 0, 0, generic_out[p], generic_arg[p])
     np.testing.assert_array_equal(out.reshape(generic_out.shape), generic_out)
     np.testing.assert_array_equal(arg.reshape(generic_arg.shape), generic_arg)
     if seed % 3:
@@ -207,17 +210,18 @@ def test_max_pool2d_2x2_fast_path_matches_reference_and_generic_kernel(N, C, H, 
 
 
 @SETTINGS
-@given(pool_case(), DTYPES, LAYOUTS, st.integers(0, 2**31))
-def test_avg_pool2d_matches_loop_reference(case, dtype, layout, seed):
+@given(pool_case(), DTYPES, LAYOUTS, st.booleans(), st.integers(0, 2**31))
+def test_avg_pool2d_matches_loop_reference(case, dtype, layout, worker_pool, seed):
     xs, k, s, p = case
     rng = np.random.default_rng(seed)
     x = make(rng, xs, dtype, layout)
-    out = K.avg_pool2d_forward(x, k, s, p)
     ref, grad = ref_pool(x, k, s, p, "avg")
+    g = make(rng, ref.shape, dtype, layout)
+    with kernel_schedule(False, worker_pool):
+        out = K.avg_pool2d_forward(x, k, s, p)
+        gx = K.avg_pool2d_backward(g, xs, k, s, p)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, ref, **tol(dtype))
-    g = make(rng, out.shape, dtype, layout)
-    gx = K.avg_pool2d_backward(g, xs, k, s, p)
     assert gx.dtype == dtype
     np.testing.assert_allclose(gx, grad(g), **tol(dtype))
 
@@ -322,3 +326,26 @@ def test_kernels_reject_bad_shapes_clearly():
         K.max_pool2d_forward(x, 2, 2, 2)
     with pytest.raises(TypeError):
         K.conv2d_forward(x.astype(np.int64), np.zeros((3, 2, 3, 3)), None, 1, 0)
+
+
+def test_conv_workers_follow_the_callers_numpy_error_state():
+    """np.errstate is per thread; the conv workers must honour the caller's (here: raise)."""
+    x = np.full((4, 1, 5, 5), 3e38, np.float32)
+    w = np.full((2, 1, 3, 3), 3e38, np.float32)
+    with kernel_schedule(True, True), np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            K.conv2d_forward(x, w, None, 1, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mse_parallel_path_for_large_inputs(dtype):
+    from minigrad.kernels import losses
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(losses._PARALLEL_MIN + 3).astype(dtype)
+    b = rng.standard_normal(a.shape).astype(dtype)
+    d = a.astype(np.float64) - b
+    np.testing.assert_allclose(K.mse_forward(a, b), np.mean(d * d), **tol(dtype))
+    ga, gb = K.mse_backward(0.5, a, b)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12  # the gradients are ~1e-6: no absolute slack
+    np.testing.assert_allclose(ga, d / a.size, rtol=rtol, atol=0)
+    np.testing.assert_array_equal(gb, -ga)

@@ -8,12 +8,12 @@ The bias rides in the GEMMs: a weight column b against a row of ones, so the for
 and the weight-gradient GEMM returns gb as its last column. cols are never materialised for the
 whole batch (that matrix is 9x the input and would stream through main memory twice); backward
 recomputes them from x in cache instead of saving them, which also keeps memory low.
-Chunks run on blas_threads' workers, one per core, each with single-threaded BLAS and serial
+Chunks run on threadpool's workers, one per core, each with single-threaded BLAS and serial
 kernels; without that pool, on the main thread with parallel kernels and multi-threaded BLAS.
 """
 import numpy as np
 
-from . import blas_threads
+from . import threadpool
 from ._checks import as_float, out_size, pair
 from .im2col import (col2im_par, col2im_ser, im2col_par, im2col_ser, mat_to_nchw_par, mat_to_nchw_ser,
                      nchw_to_mat_par, nchw_to_mat_ser)
@@ -27,7 +27,7 @@ _CACHE_BYTES = 2 << 20
 def _images_per_chunk(N, K, L, itemsize):
     by_cache = max(1, _CACHE_BYTES // (K * L * itemsize))
     by_gemm = -(-_MIN_GEMM_COLS // L)
-    per_worker = -(-N // max(1, blas_threads.pool_size()))
+    per_worker = -(-N // max(1, threadpool.pool_size(needs_blas=True)))
     return max(1, min(N, per_worker, max(by_cache, by_gemm)))
 
 
@@ -73,7 +73,7 @@ def conv2d_forward(x, w, b, stride, padding):
             out_c = np.matmul(w_gemm, cols, out=out_buf[:Cout * nb * L].reshape(Cout, nb * L))
             to_nchw(out_c, out[n0:n0 + nb])
 
-    blas_threads.run(task, list(range(0, N, B)))
+    threadpool.run(task, list(range(0, N, B)), needs_blas=True)
     return out.reshape(N, Cout, Ho, Wo), (x, w2, geo)
 
 
@@ -118,7 +118,7 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
                 col2im(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx[n0:n0 + nb])
         return gw_acc
 
-    partials = blas_threads.run(task, list(range(0, N, B)))
+    partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True)
     gw = None
     if need_w:
         gw_all = partials[0] if len(partials) == 1 else np.sum(partials, axis=0)

@@ -1,6 +1,6 @@
 """Numba kernels behind the im2col convolution, each written once as a per-task body and wrapped
 twice: `*_par` (prange over tasks, for the main thread) and `*_ser` (a serial loop compiled `nogil`,
-for conv worker threads that already run one per core; see blas_threads.py).
+for the kernel worker threads that already run one per core; see threadpool.py).
 
 Layout: cols is (K, B*L), K = Cin*kh*kw in weight.reshape(Cout, K) order, L = Ho*Wo, column
 b*L + oh*Wo + ow. Inner loops index 1-D row views from 0: with a variable offset inside the index,

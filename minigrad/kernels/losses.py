@@ -10,10 +10,11 @@ from numba import njit, prange
 from ._checks import as_float
 
 
-@njit(parallel=True, cache=True)
+# CE works on (batch, classes) logits: far too small for threads to pay, so it runs serially.
+@njit(cache=True)
 def _ce_fwd(x, t, probs, losses):
     N, C = x.shape
-    for i in prange(N):
+    for i in range(N):
         m = x[i, 0]
         for j in range(1, C):
             if x[i, j] > m:
@@ -29,17 +30,30 @@ def _ce_fwd(x, t, probs, losses):
         losses[i] = (m - x[i, t[i]]) + np.log(s)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _ce_bwd(probs, t, scale, g):
     N, C = probs.shape
-    for i in prange(N):
+    for i in range(N):
         for j in range(C):
             g[i, j] = probs[i, j] * scale
         g[i, t[i]] -= scale
 
 
-@njit(parallel=True, cache=True)
+# MSE: threads only pay for large inputs (a regression head's (N, 1) output is tiny).
+_PARALLEL_MIN = 1 << 18
+
+
+@njit(cache=True)
 def _sq_err_sum(a, b):
+    s = 0.0
+    for i in range(a.shape[0]):
+        d = a[i] - b[i]
+        s += d * d
+    return s
+
+
+@njit(parallel=True, cache=True)
+def _sq_err_sum_par(a, b):
     s = 0.0
     for i in prange(a.shape[0]):
         d = a[i] - b[i]
@@ -47,8 +61,16 @@ def _sq_err_sum(a, b):
     return s
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _mse_bwd(a, b, scale, ga, gb):
+    for i in range(a.shape[0]):
+        d = (a[i] - b[i]) * scale
+        ga[i] = d
+        gb[i] = -d
+
+
+@njit(parallel=True, cache=True)
+def _mse_bwd_par(a, b, scale, ga, gb):
     for i in prange(a.shape[0]):
         d = (a[i] - b[i]) * scale
         ga[i] = d
@@ -98,7 +120,8 @@ def mse_forward(a, b):
     a, b = _same_shape(a, b)
     if a.size == 0:
         return np.array(np.nan, dtype=a.dtype)
-    return np.array(_sq_err_sum(a.reshape(-1), b.reshape(-1)) / a.size, dtype=a.dtype)
+    fn = _sq_err_sum_par if a.size >= _PARALLEL_MIN else _sq_err_sum
+    return np.array(fn(a.reshape(-1), b.reshape(-1)) / a.size, dtype=a.dtype)
 
 
 def mse_backward(g, a, b):
@@ -106,5 +129,6 @@ def mse_backward(g, a, b):
     a, b = _same_shape(a, b)
     ga, gb = np.empty_like(a), np.empty_like(a)
     if a.size:
-        _mse_bwd(a.reshape(-1), b.reshape(-1), 2.0 * float(g) / a.size, ga.reshape(-1), gb.reshape(-1))
+        fn = _mse_bwd_par if a.size >= _PARALLEL_MIN else _mse_bwd
+        fn(a.reshape(-1), b.reshape(-1), 2.0 * float(g) / a.size, ga.reshape(-1), gb.reshape(-1))
     return ga, gb

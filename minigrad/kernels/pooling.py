@@ -1,4 +1,4 @@
-"""Max and average 2-D pooling, parallel over (image, channel) planes.
+"""Max and average 2-D pooling, parallel over blocks of (image, channel) planes on the kernel workers.
 
 Max-pool keeps, per output, the flat index (ih*W + iw, int32) of the winning input in its plane, so
 backward is a scatter that needs no search. Ties: the first maximum in row-major window order wins
@@ -9,109 +9,169 @@ ceil_mode no window reaches past the padding).
 import numpy as np
 from numba import njit, prange
 
+from . import threadpool
 from ._checks import as_float, out_size, pair
 
 
-@njit(parallel=True, cache=True)
-def _max_fwd(x, kh, kw, sh, sw, ph, pw, out, arg):
-    P, H, W = x.shape
-    Ho, Wo = out.shape[1], out.shape[2]
-    for p in prange(P):
-        for oh in range(Ho):
-            h0 = oh * sh - ph
-            hl, hh = max(h0, 0), min(h0 + kh, H)
-            for ow in range(Wo):
-                w0 = ow * sw - pw
-                wl, wh = max(w0, 0), min(w0 + kw, W)
-                best = x[p, hl, wl]
-                bi = hl * W + wl
-                for ih in range(hl, hh):
-                    for iw in range(wl, wh):
-                        v = x[p, ih, iw]
-                        if v > best or np.isnan(v):  # PyTorch's rule
-                            best = v
-                            bi = ih * W + iw
-                out[p, oh, ow] = best
-                arg[p, oh, ow] = bi
+# ---------------------------------------------------------------- per-plane bodies
+@njit(cache=True)
+def _max_plane(x, kh, kw, sh, sw, ph, pw, out, arg):
+    H, W = x.shape
+    Ho, Wo = out.shape
+    for oh in range(Ho):
+        h0 = oh * sh - ph
+        hl, hh = max(h0, 0), min(h0 + kh, H)
+        o, a = out[oh], arg[oh]
+        for ow in range(Wo):
+            w0 = ow * sw - pw
+            wl, wh = max(w0, 0), min(w0 + kw, W)
+            best, bi = x[hl, wl], hl * W + wl
+            for ih in range(hl, hh):
+                xr = x[ih]
+                for iw in range(wl, wh):
+                    v = xr[iw]
+                    if v > best or np.isnan(v):  # PyTorch's rule
+                        best, bi = v, ih * W + iw
+            o[ow] = best
+            a[ow] = bi
 
 
-@njit(parallel=True, cache=True)
-def _max_fwd_2x2(x, out, arg):
-    """The common 2x2 / stride 2 / no padding case, unrolled (the generic loop nest is ~6x slower)."""
-    P, H, W = x.shape
-    Ho, Wo = out.shape[1], out.shape[2]
-    for p in prange(P):
-        xp = x[p]
-        for oh in range(Ho):
-            r0, r1 = xp[2 * oh], xp[2 * oh + 1]
-            o, a = out[p, oh], arg[p, oh]
-            b0 = 2 * oh * W
-            b1 = b0 + W
-            for ow in range(Wo):
-                c = 2 * ow
-                best, bi = r0[c], b0 + c
-                v = r0[c + 1]
-                if v > best or np.isnan(v):  # same visiting order and rule as _max_fwd
-                    best, bi = v, b0 + c + 1
-                v = r1[c]
-                if v > best or np.isnan(v):
-                    best, bi = v, b1 + c
-                v = r1[c + 1]
-                if v > best or np.isnan(v):
-                    best, bi = v, b1 + c + 1
-                o[ow] = best
-                a[ow] = bi
+@njit(cache=True)
+def _max_plane_2x2(x, out, arg):
+    """2x2 / stride 2 / no padding, unrolled (the generic loop nest is ~6x slower)."""
+    W = x.shape[1]
+    Ho, Wo = out.shape
+    for oh in range(Ho):
+        r0, r1 = x[2 * oh], x[2 * oh + 1]
+        o, a = out[oh], arg[oh]
+        b0 = 2 * oh * W
+        b1 = b0 + W
+        for ow in range(Wo):
+            c = 2 * ow
+            best, bi = r0[c], b0 + c
+            v = r0[c + 1]
+            if v > best or np.isnan(v):  # same visiting order and rule as _max_plane
+                best, bi = v, b0 + c + 1
+            v = r1[c]
+            if v > best or np.isnan(v):
+                best, bi = v, b1 + c
+            v = r1[c + 1]
+            if v > best or np.isnan(v):
+                best, bi = v, b1 + c + 1
+            o[ow] = best
+            a[ow] = bi
 
 
-@njit(parallel=True, cache=True)
-def _max_bwd(gout, arg, gx):
-    P, HW = gx.shape
-    Lo = gout.shape[1]
-    for p in prange(P):
-        g, go, a = gx[p], gout[p], arg[p]  # 1-D row views: cheaper indexing than gx[p, q]
-        g[:] = 0
-        for q in range(Lo):
-            g[a[q]] += go[q]
+@njit(cache=True)
+def _max_plane_bwd(gout, arg, gx):
+    """gx, gout, arg: 1-D views of one plane; the plane is small enough to stay in cache."""
+    gx[:] = 0
+    for q in range(gout.shape[0]):
+        gx[arg[q]] += gout[q]
 
 
-@njit(parallel=True, cache=True)
-def _avg_fwd(x, kh, kw, sh, sw, ph, pw, out):
-    P, H, W = x.shape
-    Ho, Wo = out.shape[1], out.shape[2]
+@njit(cache=True)
+def _avg_plane(x, kh, kw, sh, sw, ph, pw, out):
+    H, W = x.shape
+    Ho, Wo = out.shape
     inv = 1.0 / (kh * kw)
-    for p in prange(P):
-        for oh in range(Ho):
-            h0 = oh * sh - ph
-            hl, hh = max(h0, 0), min(h0 + kh, H)
-            for ow in range(Wo):
-                w0 = ow * sw - pw
-                wl, wh = max(w0, 0), min(w0 + kw, W)
-                s = x[p, hl, wl] * 0
-                for ih in range(hl, hh):
-                    for iw in range(wl, wh):
-                        s += x[p, ih, iw]
-                out[p, oh, ow] = s * inv
+    for oh in range(Ho):
+        h0 = oh * sh - ph
+        hl, hh = max(h0, 0), min(h0 + kh, H)
+        for ow in range(Wo):
+            w0 = ow * sw - pw
+            wl, wh = max(w0, 0), min(w0 + kw, W)
+            s = x[hl, wl] * 0
+            for ih in range(hl, hh):
+                for iw in range(wl, wh):
+                    s += x[ih, iw]
+            out[oh, ow] = s * inv
+
+
+@njit(cache=True)
+def _avg_plane_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
+    H, W = gx.shape
+    Ho, Wo = gout.shape
+    inv = 1.0 / (kh * kw)
+    gx[:, :] = 0
+    for oh in range(Ho):
+        h0 = oh * sh - ph
+        hl, hh = max(h0, 0), min(h0 + kh, H)
+        for ow in range(Wo):
+            w0 = ow * sw - pw
+            wl, wh = max(w0, 0), min(w0 + kw, W)
+            g = gout[oh, ow] * inv
+            for ih in range(hl, hh):
+                for iw in range(wl, wh):
+                    gx[ih, iw] += g
+
+
+# ---------------------------------------------------------------- parallel / serial wrappers
+# (distinct functions, not one function compiled twice: Numba's cache keys by function name)
+@njit(parallel=True, cache=True)
+def _max_fwd_par(x, kh, kw, sh, sw, ph, pw, out, arg):
+    for p in prange(x.shape[0]):
+        if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
+            _max_plane_2x2(x[p], out[p], arg[p])
+        else:
+            _max_plane(x[p], kh, kw, sh, sw, ph, pw, out[p], arg[p])
+
+
+@njit(nogil=True, cache=True)
+def _max_fwd_ser(x, kh, kw, sh, sw, ph, pw, out, arg):
+    for p in range(x.shape[0]):
+        if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
+            _max_plane_2x2(x[p], out[p], arg[p])
+        else:
+            _max_plane(x[p], kh, kw, sh, sw, ph, pw, out[p], arg[p])
 
 
 @njit(parallel=True, cache=True)
-def _avg_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
-    P, H, W = gx.shape
-    Ho, Wo = gout.shape[1], gout.shape[2]
-    inv = 1.0 / (kh * kw)
-    for p in prange(P):
-        for ih in range(H):
-            for iw in range(W):
-                gx[p, ih, iw] = 0
-        for oh in range(Ho):
-            h0 = oh * sh - ph
-            hl, hh = max(h0, 0), min(h0 + kh, H)
-            for ow in range(Wo):
-                w0 = ow * sw - pw
-                wl, wh = max(w0, 0), min(w0 + kw, W)
-                g = gout[p, oh, ow] * inv
-                for ih in range(hl, hh):
-                    for iw in range(wl, wh):
-                        gx[p, ih, iw] += g
+def _max_bwd_par(gout, arg, gx):
+    for p in prange(gx.shape[0]):
+        _max_plane_bwd(gout[p], arg[p], gx[p])
+
+
+@njit(nogil=True, cache=True)
+def _max_bwd_ser(gout, arg, gx):
+    for p in range(gx.shape[0]):
+        _max_plane_bwd(gout[p], arg[p], gx[p])
+
+
+@njit(parallel=True, cache=True)
+def _avg_fwd_par(x, kh, kw, sh, sw, ph, pw, out):
+    for p in prange(x.shape[0]):
+        _avg_plane(x[p], kh, kw, sh, sw, ph, pw, out[p])
+
+
+@njit(nogil=True, cache=True)
+def _avg_fwd_ser(x, kh, kw, sh, sw, ph, pw, out):
+    for p in range(x.shape[0]):
+        _avg_plane(x[p], kh, kw, sh, sw, ph, pw, out[p])
+
+
+@njit(parallel=True, cache=True)
+def _avg_bwd_par(gout, kh, kw, sh, sw, ph, pw, gx):
+    for p in prange(gx.shape[0]):
+        _avg_plane_bwd(gout[p], kh, kw, sh, sw, ph, pw, gx[p])
+
+
+@njit(nogil=True, cache=True)
+def _avg_bwd_ser(gout, kh, kw, sh, sw, ph, pw, gx):
+    for p in range(gx.shape[0]):
+        _avg_plane_bwd(gout[p], kh, kw, sh, sw, ph, pw, gx[p])
+
+
+def _over_planes(par, ser, P, arrays, *args):
+    """Run par/ser(*[a[lo:hi] for a in arrays], *args) over blocks of planes on the kernel workers.
+    `arrays` are (P, ...) arrays whose leading axis is the plane; `args` are scalars placed after
+    the first array, matching the kernels' (input, scalars..., outputs...) signatures."""
+    def task(blocks, serial):
+        fn = ser if serial else par
+        for lo, hi in blocks:
+            views = [a[lo:hi] for a in arrays]
+            fn(views[0], *args, *views[1:])
+    threadpool.run(task, threadpool.blocks(P, threadpool.pool_size()))
 
 
 def _geometry(x_shape, kernel, stride, padding, what):
@@ -134,10 +194,7 @@ def max_pool2d_forward(x, kernel, stride, padding):
     N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x.shape, kernel, stride, padding, "max_pool2d")
     out = np.empty((N * C, Ho, Wo), dtype=x.dtype)
     arg = np.empty((N * C, Ho, Wo), dtype=np.int32)
-    if (kh, kw, sh, sw, ph, pw) == (2, 2, 2, 2, 0, 0):
-        _max_fwd_2x2(x.reshape(N * C, H, W), out, arg)
-    else:
-        _max_fwd(x.reshape(N * C, H, W), kh, kw, sh, sw, ph, pw, out, arg)
+    _over_planes(_max_fwd_par, _max_fwd_ser, N * C, [x.reshape(N * C, H, W), out, arg], kh, kw, sh, sw, ph, pw)
     return out.reshape(N, C, Ho, Wo), arg.reshape(N, C, Ho, Wo)
 
 
@@ -149,7 +206,7 @@ def max_pool2d_backward(gout, argmax, x_shape):
         raise ValueError(f"max_pool2d grad {gout.shape} / argmax {argmax.shape} do not fit input {tuple(x_shape)}")
     N, C, H, W = x_shape
     gx = np.empty((N * C, H * W), dtype=gout.dtype)
-    _max_bwd(gout.reshape(N * C, -1), argmax.reshape(N * C, -1), gx)
+    _over_planes(_max_bwd_par, _max_bwd_ser, N * C, [gout.reshape(N * C, -1), argmax.reshape(N * C, -1), gx])
     return gx.reshape(N, C, H, W)
 
 
@@ -157,7 +214,7 @@ def avg_pool2d_forward(x, kernel, stride, padding):
     x = as_float(x, "avg_pool2d input")
     N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x.shape, kernel, stride, padding, "avg_pool2d")
     out = np.empty((N * C, Ho, Wo), dtype=x.dtype)
-    _avg_fwd(x.reshape(N * C, H, W), kh, kw, sh, sw, ph, pw, out)
+    _over_planes(_avg_fwd_par, _avg_fwd_ser, N * C, [x.reshape(N * C, H, W), out], kh, kw, sh, sw, ph, pw)
     return out.reshape(N, C, Ho, Wo)
 
 
@@ -167,5 +224,5 @@ def avg_pool2d_backward(gout, x_shape, kernel, stride, padding):
     if gout.shape != (N, C, Ho, Wo):
         raise ValueError(f"avg_pool2d grad has shape {gout.shape}, expected {(N, C, Ho, Wo)}")
     gx = np.empty((N * C, H, W), dtype=gout.dtype)
-    _avg_bwd(gout.reshape(N * C, Ho, Wo), kh, kw, sh, sw, ph, pw, gx)
+    _over_planes(_avg_bwd_par, _avg_bwd_ser, N * C, [gout.reshape(N * C, Ho, Wo), gx], kh, kw, sh, sw, ph, pw)
     return gx.reshape(N, C, H, W)

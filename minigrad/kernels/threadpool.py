@@ -1,0 +1,95 @@
+"""The kernels' one pool of worker threads (one per core), each running serial `nogil` Numba kernels
+and, for convolutions, a single-threaded BLAS.
+
+Why: numpy's OpenBLAS and Numba's OpenMP layer each keep their own thread pool. Alternating them
+chunk by chunk (Numba im2col, BLAS GEMM, Numba copy, ...) makes each pool's idle threads spin while
+the other pool works; on 2 cores that cost 2-10x (measured), far worse when other processes shared
+the cores. Here each worker takes its share of the chunks (or planes) and runs them start to finish:
+one parallel region per op, no hand-offs, each worker's data in its own core's cache. Conv workers
+set BLAS to one thread for themselves only, via OpenBLAS's `openblas_set_num_threads_local`.
+
+If the loaded BLAS has no per-thread setter (not OpenBLAS >= 0.3.27), `run(..., needs_blas=True)`
+falls back to one inline task with Numba-parallel kernels around multi-threaded BLAS calls.
+"""
+import ctypes
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+
+_lock = threading.Lock()
+_state = {"setter": None, "searched": False, "pool": None, "size": 0}
+enabled = True  # tests set False to exercise the fallback path
+
+
+def _find_local_thread_setter():
+    """openblas_set_num_threads_local from the OpenBLAS numpy has loaded (Linux: /proc/self/maps)."""
+    try:  # numpy (imported above) has loaded its BLAS by now
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            fn = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+        return fn
+    return None
+
+
+def blas_setter():
+    with _lock:
+        if not _state["searched"]:
+            _state["setter"], _state["searched"] = _find_local_thread_setter(), True
+        return _state["setter"]
+
+
+def pool():
+    """-> (executor, size) with size >= 2 workers, or None (one thread wanted, or disabled)."""
+    size = numba.get_num_threads()
+    if not enabled or size < 2:
+        return None
+    setter = blas_setter()
+    with _lock:
+        if _state["pool"] is None or _state["size"] != size:
+            if _state["pool"] is not None:
+                _state["pool"].shutdown(wait=False)
+            init = (lambda: setter(1)) if setter is not None else None
+            _state["pool"] = ThreadPoolExecutor(size, thread_name_prefix="minigrad-kernels", initializer=init)
+            _state["size"] = size
+        return _state["pool"], size
+
+
+def pool_size(needs_blas=False):
+    """Workers the next run() will use (1 = inline)."""
+    got = pool()
+    if got is None or (needs_blas and blas_setter() is None):
+        return 1
+    return got[1]
+
+
+def run(task, items, needs_blas=False):
+    """task(sub_list, serial) over `items` split round-robin across the workers -> list of results.
+
+    Without a usable pool: one inline task(items, False), which should use parallel kernels."""
+    got = pool() if len(items) > 1 else None
+    if got is None or (needs_blas and blas_setter() is None):
+        return [task(items, False)]
+    executor, size = got
+    groups = [items[k::size] for k in range(min(size, len(items)))]
+    err = np.geterr()  # numpy's error state is per thread: give the workers the caller's
+
+    def work(group):
+        with np.errstate(**err):
+            return task(group, True)
+    return list(executor.map(work, groups))
+
+
+def blocks(n, parts):
+    """[lo, hi) ranges splitting range(n) into `parts` contiguous near-equal blocks."""
+    parts = max(1, min(parts, n))
+    edges = [n * k // parts for k in range(parts + 1)]
+    return [(edges[k], edges[k + 1]) for k in range(parts)]
