@@ -93,19 +93,9 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
                            rng.permutation(n)[:n - head]])
 
 
-def digit_accuracy(read, true_digits):
-    """Fraction of recorded digits read correctly, position by position (a missed or extra digit shifts
-    nothing: position i of the reading is compared with position i of the truth; -1 pads are ignored)."""
-    correct = total = 0
-    for r, t in zip(read, np.asarray(true_digits)):
-        t = t[t >= 0]
-        total += len(t)
-        correct += sum(int(a == b) for a, b in zip(r, t))
-    return correct / max(total, 1)
-
-
 SPEC = ModelSpec(
     name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order,
+    read_digits=read_digits,
     model_config={"channels": [32, 48, 64], "hidden": 128},
     train_defaults={"epochs": 10, "lr": 2e-3, "batch_size": 64},
     description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")

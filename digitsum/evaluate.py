@@ -66,6 +66,38 @@ def format_report(m):
     return "\n".join(lines)
 
 
+def show_readings(spec, x, y, pred, outputs, a):
+    """--show / --grid / --digit-labels: what a digit-reading model read (issue 6)."""
+    readings = spec.readout(outputs) if spec.readout is not None else None
+    for i in range(min(a.show, len(pred))):
+        print(f"  image {i}: {readings[i] if readings else pred[i]}   (true sum {int(y[i])})")
+    if a.grid:
+        from digitsum.plots import draw_predictions
+        k = min(24, len(x))
+        draw_predictions(x[:k], readings[:k] if readings else None, pred[:k], y[:k], a.grid)
+        print(f"wrote {a.grid}")
+    if a.digit_labels:
+        if spec.read_digits is None:
+            raise UserError(f"--digit-labels: model {spec.name} does not read digits")
+        from digitsum.metrics import digit_accuracy
+        true = _recorded_digits(a.digit_labels, len(x))
+        read = spec.read_digits(outputs)
+        count_ok = np.mean([len(r) == int((t >= 0).sum()) for r, t in zip(read, true)])
+        print(f"digit accuracy: {100 * digit_accuracy(read, true):.2f}% of {int((true >= 0).sum())} recorded "
+              f"digits; digit count right: {100 * count_ok:.2f}%")
+
+
+def _recorded_digits(path, n):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            true = np.asarray(f["test_digits"])
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"{path}: not a digits.npz with 'test_digits' ({e})") from None
+    if len(true) != n:
+        raise UserError(f"{path} records {len(true)} images' digits but {n} images are evaluated")
+    return true
+
+
 def main(argv=None):
     p = ArgumentParser(prog="python -m digitsum.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True, help="a best.npz/last.npz written by digitsum.train")
@@ -74,17 +106,23 @@ def main(argv=None):
     p.add_argument("--labels", help="Y.npy, the true sums (N,)")
     p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
     p.add_argument("--json", action="store_true", help='last line: {"accuracy": ..., "mae": ..., "n": ...}')
+    p.add_argument("--show", type=int, default=0, metavar="N",
+                   help="print the first N images' readings (e.g. '7 2 5 1 -> 15') and true sums")
+    p.add_argument("--grid", metavar="PNG", help="draw the first 24 images with reading, prediction, truth")
+    p.add_argument("--digit-labels", metavar="NPZ",
+                   help="digits.npz from `digitsum.data make`: also report digit accuracy (models that read digits)")
     a = p.parse_args(argv)
     if a.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
     obj = checkpoint.load(a.checkpoint)
     spec, model = checkpoint.rebuild(obj, a.checkpoint)
     x, y, source = load_images_labels(a.data, a.images, a.labels)
-    pred, _, _ = run_batches(spec, model, x, obj["model_config"], batch_size=a.batch_size)
+    pred, _, outputs = run_batches(spec, model, x, obj["model_config"], batch_size=a.batch_size)
     m = metrics.summarize(pred, y)
     print(f"checkpoint: {a.checkpoint} (model {spec.name}, epoch {obj.get('epoch', '?')})")
     print(f"images: {m['n']} from {source}")
     print(format_report(m))
+    show_readings(spec, x, y, pred, outputs, a)
     if a.json:
         print(json.dumps({"accuracy": m["accuracy"], "mae": m["mae"], "n": m["n"]}))
     return 0

@@ -46,6 +46,17 @@ def summarize(pred, true):
     }
 
 
+def digit_accuracy(read, true_digits):
+    """Fraction of recorded digits read correctly, compared position by position (reading i against
+    truth i; a missed or extra digit is not realigned). read: digit lists; true_digits (n, D), -1 = absent."""
+    correct = total = 0
+    for r, t in zip(read, np.asarray(true_digits)):
+        t = t[t >= 0]
+        total += len(t)
+        correct += sum(int(a == b) for a, b in zip(r, t))
+    return correct / max(total, 1)
+
+
 def mean_std(values):
     """(mean, sample std) of a list of numbers; std is 0 for a single value."""
     v = np.asarray(values, np.float64)

@@ -22,6 +22,7 @@ Contract of a spec (all arrays are numpy; `output` is the model's forward output
     readout(output) -> list[str]                    optional: a human-readable reading per image (predict)
     epoch_order(sums, epoch, rng) -> int array      optional: the indices one training epoch visits, in
                                                     order (default rng.permutation; e.g. a curriculum)
+    read_digits(output) -> list[list[int]]         optional: the digits read per image (evaluate --digit-labels)
 
 Defaults, written down:
 - Input: pixels /255, then standardised with the training composites' mean/std (digitsum.datasets.normalize).
@@ -86,6 +87,7 @@ class ModelSpec:
     init_from_config: dict = field(default_factory=dict)
     readout: Optional[Callable] = None
     epoch_order: Optional[Callable] = None
+    read_digits: Optional[Callable] = None
 
     def training_config(self):
         """DEFAULT_TRAINING overridden by this model's train_defaults."""

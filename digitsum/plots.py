@@ -3,6 +3,7 @@ and written atomically.
 
 - draw_samples(images, labels, path, ...): a labelled grid of 40x168 composites (used by `digitsum.data show`).
 - plot_curves(history, path), plot_confusion(matrix, path): a training run's curves.png and confusion.png.
+- draw_predictions(images, readings, pred, true, path): predictions.png (`digitsum.evaluate --grid`).
 """
 import io
 
@@ -86,3 +87,26 @@ def plot_confusion(matrix, path):
     fig.colorbar(im, ax=ax, label="images")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def draw_predictions(images, readings, pred, true, path, ncols=3, dpi=80):
+    """predictions.png: test composites titled with the model's reading and predicted sum, and the true sum
+    (green when the predicted sum is right, red when not). readings: the spec's readout strings (such as
+    '7 2 5 1 -> 15', which already end with the predicted sum), or None for models that read no digits."""
+    images = np.asarray(images)
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, -(-n // ncols))
+    fig = _new_figure(3.2 * ncols, 1.05 * nrows + 0.1)
+    for i in range(n):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        ax.imshow(images[i], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        said = readings[i] if readings is not None else f"pred {int(pred[i])}"
+        ok = int(pred[i]) == int(true[i])
+        ax.set_title(f"{said}   (true {int(true[i])})", fontsize=8, pad=2,
+                     color="green" if ok else "red")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout(pad=0.3)
+    save_figure(fig, path, dpi=dpi)
+    return path

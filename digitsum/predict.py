@@ -12,8 +12,8 @@ from digitsum import checkpoint
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.evaluate import EVAL_BATCH, run_batches
 
-# A checkpoint used when --checkpoint is not given (None: the flag is required).
-DEFAULT_CHECKPOINT = None
+# The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights (issue 6).
+DEFAULT_CHECKPOINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
 
 
 def predictions_csv(spec, pred, outputs):

@@ -4,7 +4,8 @@ import numpy as np
 import minigrad as mg
 from digitsum import digit_reader, models
 from digitsum.datasets import normalize
-from digitsum.digit_reader import SPEC, digit_accuracy, readout
+from digitsum.digit_reader import SPEC, readout
+from digitsum.metrics import digit_accuracy
 
 SMALL = {"channels": [4, 4, 4], "hidden": 8}
 
@@ -75,3 +76,28 @@ def test_curriculum_starts_with_extreme_sums_then_permutes():
     assert (np.abs(head - sums.mean()) >= digit_reader.CURRICULUM_SPREAD).all()
     later = digit_reader.epoch_order(sums, 1, np.random.default_rng(1))
     assert sorted(later) == list(range(1000))
+
+
+def test_evaluate_shows_readings_grid_and_digit_accuracy(tmp_path, capsys, rng):
+    from digitsum import checkpoint, evaluate
+    mg.manual_seed(0)
+    ckpt = tmp_path / "ckpt.npz"
+    checkpoint.save(ckpt, SPEC, SPEC.build(SMALL), SMALL)
+    x = rng.integers(0, 256, size=(5, 40, 168), dtype=np.uint8)
+    digits = rng.integers(0, 10, size=(5, 4))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", digits.sum(axis=1))
+    np.savez(tmp_path / "digits.npz", test_digits=digits)
+    grid = tmp_path / "predictions.png"
+    assert evaluate.main(["--checkpoint", str(ckpt), "--images", str(tmp_path / "x.npy"), "--labels",
+                          str(tmp_path / "y.npy"), "--show", "2", "--grid", str(grid),
+                          "--digit-labels", str(tmp_path / "digits.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "image 1:" in out and "->" in out and "digit accuracy:" in out
+    assert grid.stat().st_size > 1000
+
+
+def test_predict_defaults_to_the_shipped_checkpoint():
+    import os
+    from digitsum import predict
+    assert predict.DEFAULT_CHECKPOINT.endswith(os.path.join("digitsum", "pretrained", "digits.npz"))
