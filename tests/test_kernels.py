@@ -349,3 +349,21 @@ def test_mse_parallel_path_for_large_inputs(dtype):
     rtol = 1e-5 if dtype == np.float32 else 1e-12  # the gradients are ~1e-6: no absolute slack
     np.testing.assert_allclose(ga, d / a.size, rtol=rtol, atol=0)
     np.testing.assert_array_equal(gb, -ga)
+
+
+def test_kernels_work_in_a_forked_child_after_the_parent_used_the_pool():
+    """A fork inherits the worker pool object but not its threads: the child must build its own."""
+    import multiprocessing as mp
+    x = np.random.default_rng(0).standard_normal((4, 2, 6, 6)).astype(np.float32)
+    with kernel_schedule(True, True):
+        K.max_pool2d_forward(x, 2, 2, 0)  # the parent's pool now exists
+        ctx = mp.get_context("fork")
+        with ctx.Pool(1) as procs:
+            out = procs.apply_async(_child_pool_sum, (x,)).get(timeout=120)
+    np.testing.assert_allclose(out, K.max_pool2d_forward(x, 2, 2, 0)[0].sum(), rtol=1e-6)
+
+
+def _child_pool_sum(x):
+    from minigrad.kernels import conv as conv_kernels
+    conv_kernels._MIN_GEMM_COLS, conv_kernels._CACHE_BYTES = 1, 1
+    return float(K.max_pool2d_forward(x, 2, 2, 0)[0].sum())

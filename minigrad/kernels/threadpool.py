@@ -12,6 +12,7 @@ If the loaded BLAS has no per-thread setter (not OpenBLAS >= 0.3.27), `run(..., 
 falls back to one inline task with Numba-parallel kernels around multi-threaded BLAS calls.
 """
 import ctypes
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,7 +20,7 @@ import numba
 import numpy as np
 
 _lock = threading.Lock()
-_state = {"setter": None, "searched": False, "pool": None, "size": 0}
+_state = {"setter": None, "searched": False, "pool": None, "size": 0, "pid": None}
 enabled = True  # tests set False to exercise the fallback path
 
 
@@ -54,12 +55,14 @@ def pool():
         return None
     setter = blas_setter()
     with _lock:
+        if _state["pid"] != os.getpid():  # a forked child inherits the pool object but not its threads
+            _state["pool"] = None
         if _state["pool"] is None or _state["size"] != size:
-            if _state["pool"] is not None:
+            if _state["pool"] is not None and _state["pid"] == os.getpid():
                 _state["pool"].shutdown(wait=False)
             init = (lambda: setter(1)) if setter is not None else None
             _state["pool"] = ThreadPoolExecutor(size, thread_name_prefix="minigrad-kernels", initializer=init)
-            _state["size"] = size
+            _state["size"], _state["pid"] = size, os.getpid()
         return _state["pool"], size
 
 
