@@ -23,7 +23,7 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import cases, report  # noqa: E402
-from benchmarks.timing import Stat, compare, ratio  # noqa: E402
+from benchmarks.timing import Stat, compare, compare_many, ratio  # noqa: E402
 from benchmarks.workers import spawn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,22 +125,33 @@ def measure_thread_scaling(thread_counts, batch, reps, no_torch):
 
 
 def measure_ablation(batch, reps, quick):
-    """Cache-sized image chunks (the kernels' default) against one GEMM over the whole batch."""
+    """The conv design choices, switched off one at a time (fwd+bwd, minigrad only):
+    default = cache-sized image chunks on the kernel worker pool (one worker per core, each with a
+    single-threaded BLAS); no_pool = the same chunks on the main thread, alternating Numba's
+    parallel kernels and OpenBLAS's threads; one_gemm = one GEMM over the whole batch per pass."""
     from minigrad.kernels import conv as conv_kernels
+    from minigrad.kernels import threadpool
     out = {}
     for name, (cin, cout, h, w) in _conv_layers(quick).items():
-        chunked, _, info = cases.conv_layer(None, batch, cin, cout, h, w, True)
+        default, _, _ = cases.conv_layer(None, batch, cin, cout, h, w, True)
 
-        def whole_batch(fn=chunked):
+        def no_pool(fn=default):
+            threadpool.enabled = False
+            try:
+                fn()
+            finally:
+                threadpool.enabled = True
+
+        def one_gemm(fn=default):
             saved = conv_kernels._MIN_GEMM_COLS
-            conv_kernels._MIN_GEMM_COLS = 1 << 40  # forces one chunk = the whole batch
+            conv_kernels._MIN_GEMM_COLS = 1 << 40  # one chunk = the whole batch (runs inline)
             try:
                 fn()
             finally:
                 conv_kernels._MIN_GEMM_COLS = saved
-        a, b = compare(chunked, whole_batch, reps)
-        out[name] = {"chunked_ms": a.median, "one_gemm_ms": b.median, "speedup": b.median / a.median}
-        _log(f"ablation conv {name}: chunked {a.median:.1f} ms vs one GEMM {b.median:.1f} ms")
+        d, n, o = compare_many([default, no_pool, one_gemm], reps)
+        out[name] = {"default_ms": d.median, "no_pool_ms": n.median, "one_gemm_ms": o.median}
+        _log(f"ablation conv {name}: default {d.median:.1f} ms, no pool {n.median:.1f} ms, one GEMM {o.median:.1f} ms")
     return out
 
 

@@ -46,3 +46,18 @@ def compare(mg_fn, torch_fn, reps, warmup=2):
 def ratio(mg, tt):
     """minigrad / torch of the medians (None without torch)."""
     return None if tt is None else mg.median / tt.median
+
+
+def compare_many(fns, reps, warmup=1):
+    """Time several callables round-robin -> list of Stat (for ablations of one library)."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    gc.collect()
+    times = [[] for _ in fns]
+    for _ in range(reps):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [Stat.of(ts) for ts in times]

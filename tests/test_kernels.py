@@ -128,14 +128,16 @@ def pool_case(draw):
 @contextlib.contextmanager
 def kernel_schedule(one_image_chunks, worker_pool):
     """Force single-image chunks (exercises chunk offsets) and/or the no-worker-pool fallback."""
-    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled
+    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled, threadpool.MIN_PARALLEL_WORK
     if one_image_chunks:
         conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = 1, 1
     threadpool.enabled = worker_pool
+    threadpool.MIN_PARALLEL_WORK = 0  # test-sized work would otherwise always run inline
     try:
         yield
     finally:
-        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled = saved
+        (conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled,
+         threadpool.MIN_PARALLEL_WORK) = saved
 
 
 def test_conv_worker_pool_is_available_here():

@@ -9,15 +9,14 @@ The bias rides in the GEMMs: a weight column b against a row of ones, so the for
 and the weight-gradient GEMM returns gb as its last column. cols are never materialised for the
 whole batch (that matrix is 9x the input and would stream through main memory twice); backward
 recomputes them from x in cache instead of saving them, which also keeps memory low.
-Chunks run on threadpool's workers, one per core, each with single-threaded BLAS and serial
-kernels; without that pool, on the main thread with parallel kernels and multi-threaded BLAS.
+Chunks run on threadpool's workers, one per core, each with a single-threaded BLAS and serial
+kernels; without that pool, on the main thread with serial kernels and multi-threaded BLAS.
 """
 import numpy as np
 
 from . import threadpool
 from ._checks import as_float, out_size, pair
-from .im2col import (col2im_par, col2im_ser, im2col_par, im2col_ser, mat_to_nchw_par, mat_to_nchw_ser,
-                     nchw_to_mat_par, nchw_to_mat_ser)
+from .im2col import col2im, im2col, mat_to_nchw, nchw_to_mat
 
 # Chunk geometry (images per chunk): cols within ~_CACHE_BYTES (a core's L2 here), but at least
 # _MIN_GEMM_COLS GEMM columns for BLAS efficiency, and at least one chunk per worker thread.
@@ -62,8 +61,7 @@ def conv2d_forward(x, w, b, stride, padding):
     B = _images_per_chunk(N, Kg, L, x.itemsize)
     out = np.empty((N, Cout, L), dtype=x.dtype)
 
-    def task(starts, serial):
-        im2col, to_nchw = (im2col_ser, mat_to_nchw_ser) if serial else (im2col_par, mat_to_nchw_par)
+    def task(starts):
         cols_buf = np.empty(Kg * B * L, dtype=x.dtype)
         out_buf = np.empty(Cout * B * L, dtype=x.dtype)
         for n0 in starts:
@@ -72,9 +70,9 @@ def conv2d_forward(x, w, b, stride, padding):
             im2col(x[n0:n0 + nb], kh, kw, sh, sw, ph, pw, Ho, Wo, cols[:K])
             cols[K:] = 1
             out_c = np.matmul(w_gemm, cols, out=out_buf[:Cout * nb * L].reshape(Cout, nb * L))
-            to_nchw(out_c, out[n0:n0 + nb])
+            mat_to_nchw(out_c, out[n0:n0 + nb])
 
-    threadpool.run(task, list(range(0, N, B)), needs_blas=True)
+    threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=2 * N * Cout * Kg * L)
     return out.reshape(N, Cout, Ho, Wo), (x, w2, geo)
 
 
@@ -96,11 +94,7 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
     gx = np.empty((N, C, H, W), dtype=x.dtype) if need_x else None
     w2t = w2.T
 
-    def task(starts, serial):
-        if serial:
-            im2col, col2im, to_mat = im2col_ser, col2im_ser, nchw_to_mat_ser
-        else:
-            im2col, col2im, to_mat = im2col_par, col2im_par, nchw_to_mat_par
+    def task(starts):
         gout_buf = np.empty(Cout * B * L, dtype=x.dtype)
         cols_buf = np.empty(Kg * B * L, dtype=x.dtype)  # cols for gW, then reused for gcols
         gwt_acc = np.zeros((Kg, Cout), dtype=x.dtype) if need_w else None
@@ -108,7 +102,7 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
         for n0 in starts:
             nb = min(B, N - n0)
             gout_c = gout_buf[:Cout * nb * L].reshape(Cout, nb * L)
-            to_mat(g3[n0:n0 + nb], gout_c)
+            nchw_to_mat(g3[n0:n0 + nb], gout_c)
             if need_w:
                 cols = cols_buf[:Kg * nb * L].reshape(Kg, nb * L)
                 im2col(x[n0:n0 + nb], kh, kw, sh, sw, ph, pw, Ho, Wo, cols[:K])
@@ -119,7 +113,8 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
                 col2im(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx[n0:n0 + nb])
         return gwt_acc
 
-    partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True)
+    work = 2 * N * Cout * Kg * L * (int(need_w) + int(need_x))
+    partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=work)
     gw = None
     if need_w:
         gwt = partials[0] if len(partials) == 1 else np.sum(partials, axis=0)

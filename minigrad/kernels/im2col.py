@@ -1,12 +1,11 @@
-"""Numba kernels behind the im2col convolution, each written once as a per-task body and wrapped
-twice: `*_par` (prange over tasks, for the main thread) and `*_ser` (a serial loop compiled `nogil`,
-for the kernel worker threads that already run one per core; see threadpool.py).
+"""Numba kernels behind the im2col convolution: per-task bodies and the serial `nogil` loops over a
+chunk that the kernel worker threads run (one worker per core, see threadpool.py).
 
 Layout: cols is (K, B*L), K = Cin*kh*kw in weight.reshape(Cout, K) order, L = Ho*Wo, column
 b*L + oh*Wo + ow. Inner loops index 1-D row views from 0: with a variable offset inside the index,
 Numba's negative-index wraparound check blocks SIMD vectorisation (measured ~10x slower copies).
 """
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -108,52 +107,28 @@ def _nchw_to_mat_task(g, g_mat, t):
         dst[q] = src[q]
 
 
-# ---------------------------------------------------------------- parallel / serial wrappers
-@njit(parallel=True, cache=True)
-def im2col_par(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
-    for t in prange(cols.shape[0] * x.shape[0]):
-        _im2col_task(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols, t)
-
-
+# ---------------------------------------------------------------- whole-chunk loops
+# Serial and `nogil`: the parallelism is one kernel worker thread per core (threadpool.py).
 @njit(nogil=True, cache=True)
-def im2col_ser(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
+def im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
     for t in range(cols.shape[0] * x.shape[0]):
         _im2col_task(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols, t)
 
 
-@njit(parallel=True, cache=True)
-def col2im_par(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx):
-    N, C, H, W = gx.shape
-    for p in prange(N * C):
-        _col2im_task(gcols, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, gx, p)
-
-
 @njit(nogil=True, cache=True)
-def col2im_ser(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx):
+def col2im(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx):
     N, C, H, W = gx.shape
     for p in range(N * C):
         _col2im_task(gcols, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, gx, p)
 
 
-@njit(parallel=True, cache=True)
-def mat_to_nchw_par(out_mat, out):
-    for t in prange(out.shape[0] * out.shape[1]):
-        _mat_to_nchw_task(out_mat, out, t)
-
-
 @njit(nogil=True, cache=True)
-def mat_to_nchw_ser(out_mat, out):
+def mat_to_nchw(out_mat, out):
     for t in range(out.shape[0] * out.shape[1]):
         _mat_to_nchw_task(out_mat, out, t)
 
 
-@njit(parallel=True, cache=True)
-def nchw_to_mat_par(g, g_mat):
-    for t in prange(g.shape[0] * g.shape[1]):
-        _nchw_to_mat_task(g, g_mat, t)
-
-
 @njit(nogil=True, cache=True)
-def nchw_to_mat_ser(g, g_mat):
+def nchw_to_mat(g, g_mat):
     for t in range(g.shape[0] * g.shape[1]):
         _nchw_to_mat_task(g, g_mat, t)

@@ -7,7 +7,7 @@ input, which equals padding with -inf. Avg-pool divides by kh*kw (count_include_
 ceil_mode no window reaches past the padding).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import threadpool
 from ._checks import as_float, out_size, pair
@@ -106,72 +106,46 @@ def _avg_plane_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
                     gx[ih, iw] += g
 
 
-# ---------------------------------------------------------------- parallel / serial wrappers
-# (distinct functions, not one function compiled twice: Numba's cache keys by function name)
-@njit(parallel=True, cache=True)
-def _max_fwd_par(x, kh, kw, sh, sw, ph, pw, out, arg):
-    for p in prange(x.shape[0]):
-        if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
+# ---------------------------------------------------------------- loops over a block of planes
+# Serial and `nogil`: the parallelism is one kernel worker thread per core (threadpool.py).
+@njit(nogil=True, cache=True)
+def _max_fwd(x, kh, kw, sh, sw, ph, pw, out, arg):
+    fast = kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
+    for p in range(x.shape[0]):
+        if fast:
             _max_plane_2x2(x[p], out[p], arg[p])
         else:
             _max_plane(x[p], kh, kw, sh, sw, ph, pw, out[p], arg[p])
 
 
 @njit(nogil=True, cache=True)
-def _max_fwd_ser(x, kh, kw, sh, sw, ph, pw, out, arg):
-    for p in range(x.shape[0]):
-        if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
-            _max_plane_2x2(x[p], out[p], arg[p])
-        else:
-            _max_plane(x[p], kh, kw, sh, sw, ph, pw, out[p], arg[p])
-
-
-@njit(parallel=True, cache=True)
-def _max_bwd_par(gout, arg, gx):
-    for p in prange(gx.shape[0]):
-        _max_plane_bwd(gout[p], arg[p], gx[p])
-
-
-@njit(nogil=True, cache=True)
-def _max_bwd_ser(gout, arg, gx):
+def _max_bwd(gout, arg, gx):
     for p in range(gx.shape[0]):
         _max_plane_bwd(gout[p], arg[p], gx[p])
 
 
-@njit(parallel=True, cache=True)
-def _avg_fwd_par(x, kh, kw, sh, sw, ph, pw, out):
-    for p in prange(x.shape[0]):
-        _avg_plane(x[p], kh, kw, sh, sw, ph, pw, out[p])
-
-
 @njit(nogil=True, cache=True)
-def _avg_fwd_ser(x, kh, kw, sh, sw, ph, pw, out):
+def _avg_fwd(x, kh, kw, sh, sw, ph, pw, out):
     for p in range(x.shape[0]):
         _avg_plane(x[p], kh, kw, sh, sw, ph, pw, out[p])
 
 
-@njit(parallel=True, cache=True)
-def _avg_bwd_par(gout, kh, kw, sh, sw, ph, pw, gx):
-    for p in prange(gx.shape[0]):
-        _avg_plane_bwd(gout[p], kh, kw, sh, sw, ph, pw, gx[p])
-
-
 @njit(nogil=True, cache=True)
-def _avg_bwd_ser(gout, kh, kw, sh, sw, ph, pw, gx):
+def _avg_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
     for p in range(gx.shape[0]):
         _avg_plane_bwd(gout[p], kh, kw, sh, sw, ph, pw, gx[p])
 
 
-def _over_planes(par, ser, P, arrays, *args):
-    """Run par/ser(*[a[lo:hi] for a in arrays], *args) over blocks of planes on the kernel workers.
-    `arrays` are (P, ...) arrays whose leading axis is the plane; `args` are scalars placed after
-    the first array, matching the kernels' (input, scalars..., outputs...) signatures."""
-    def task(blocks, serial):
-        fn = ser if serial else par
+def _over_planes(kernel, P, arrays, *args):
+    """kernel(*[a[lo:hi] for a in arrays] with `args` after the first) over blocks of planes, one
+    block per kernel worker. `arrays` have the plane as leading axis; `args` are the scalars that
+    follow the input in the kernels' (input, scalars..., outputs...) signatures."""
+    def task(blocks):
         for lo, hi in blocks:
             views = [a[lo:hi] for a in arrays]
-            fn(views[0], *args, *views[1:])
-    threadpool.run(task, threadpool.blocks(P, threadpool.pool_size()))
+            kernel(views[0], *args, *views[1:])
+    work = max(a.size for a in arrays)
+    threadpool.run(task, threadpool.blocks(P, threadpool.pool_size()), work=work)
 
 
 def _geometry(x_shape, kernel, stride, padding, what):
@@ -194,7 +168,7 @@ def max_pool2d_forward(x, kernel, stride, padding):
     N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x.shape, kernel, stride, padding, "max_pool2d")
     out = np.empty((N * C, Ho, Wo), dtype=x.dtype)
     arg = np.empty((N * C, Ho, Wo), dtype=np.int32)
-    _over_planes(_max_fwd_par, _max_fwd_ser, N * C, [x.reshape(N * C, H, W), out, arg], kh, kw, sh, sw, ph, pw)
+    _over_planes(_max_fwd, N * C, [x.reshape(N * C, H, W), out, arg], kh, kw, sh, sw, ph, pw)
     return out.reshape(N, C, Ho, Wo), arg.reshape(N, C, Ho, Wo)
 
 
@@ -206,7 +180,7 @@ def max_pool2d_backward(gout, argmax, x_shape):
         raise ValueError(f"max_pool2d grad {gout.shape} / argmax {argmax.shape} do not fit input {tuple(x_shape)}")
     N, C, H, W = x_shape
     gx = np.empty((N * C, H * W), dtype=gout.dtype)
-    _over_planes(_max_bwd_par, _max_bwd_ser, N * C, [gout.reshape(N * C, -1), argmax.reshape(N * C, -1), gx])
+    _over_planes(_max_bwd, N * C, [gout.reshape(N * C, -1), argmax.reshape(N * C, -1), gx])
     return gx.reshape(N, C, H, W)
 
 
@@ -214,7 +188,7 @@ def avg_pool2d_forward(x, kernel, stride, padding):
     x = as_float(x, "avg_pool2d input")
     N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x.shape, kernel, stride, padding, "avg_pool2d")
     out = np.empty((N * C, Ho, Wo), dtype=x.dtype)
-    _over_planes(_avg_fwd_par, _avg_fwd_ser, N * C, [x.reshape(N * C, H, W), out], kh, kw, sh, sw, ph, pw)
+    _over_planes(_avg_fwd, N * C, [x.reshape(N * C, H, W), out], kh, kw, sh, sw, ph, pw)
     return out.reshape(N, C, Ho, Wo)
 
 
@@ -224,5 +198,5 @@ def avg_pool2d_backward(gout, x_shape, kernel, stride, padding):
     if gout.shape != (N, C, Ho, Wo):
         raise ValueError(f"avg_pool2d grad has shape {gout.shape}, expected {(N, C, Ho, Wo)}")
     gx = np.empty((N * C, H, W), dtype=gout.dtype)
-    _over_planes(_avg_bwd_par, _avg_bwd_ser, N * C, [gout.reshape(N * C, Ho, Wo), gx], kh, kw, sh, sw, ph, pw)
+    _over_planes(_avg_bwd, N * C, [gout.reshape(N * C, Ho, Wo), gx], kh, kw, sh, sw, ph, pw)
     return gx.reshape(N, C, H, W)

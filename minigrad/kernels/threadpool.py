@@ -9,7 +9,9 @@ one parallel region per op, no hand-offs, each worker's data in its own core's c
 set BLAS to one thread for themselves only, via OpenBLAS's `openblas_set_num_threads_local`.
 
 If the loaded BLAS has no per-thread setter (not OpenBLAS >= 0.3.27), `run(..., needs_blas=True)`
-falls back to one inline task with Numba-parallel kernels around multi-threaded BLAS calls.
+runs the task inline on the caller's thread: serial kernels around multi-threaded BLAS calls. (Not
+Numba-parallel kernels: their OpenMP threads spinning against OpenBLAS's made a conv 10-100x slower
+on this loaded 2-core machine, see benchmarks/RESULTS.md.)
 """
 import ctypes
 import os
@@ -21,7 +23,7 @@ import numpy as np
 
 _lock = threading.Lock()
 _state = {"setter": None, "searched": False, "pool": None, "size": 0, "pid": None}
-enabled = True  # tests set False to exercise the fallback path
+enabled = True  # False: everything runs inline on the caller's thread (tests, ablations)
 
 
 def _find_local_thread_setter():
@@ -74,20 +76,25 @@ def pool_size(needs_blas=False):
     return got[1]
 
 
-def run(task, items, needs_blas=False):
-    """task(sub_list, serial) over `items` split round-robin across the workers -> list of results.
+# Below this much work (flops, or elements touched) a hand-off to the workers costs more than it saves.
+MIN_PARALLEL_WORK = 1 << 20
 
-    Without a usable pool: one inline task(items, False), which should use parallel kernels."""
-    got = pool() if len(items) > 1 else None
+
+def run(task, items, needs_blas=False, work=None):
+    """task(sub_list) over `items` split round-robin across the workers -> list of results.
+
+    Without a usable pool, or for less than MIN_PARALLEL_WORK of `work`: one inline task(items)."""
+    small = work is not None and work < MIN_PARALLEL_WORK
+    got = pool() if len(items) > 1 and not small else None
     if got is None or (needs_blas and blas_setter() is None):
-        return [task(items, False)]
+        return [task(items)]
     executor, size = got
     groups = [items[k::size] for k in range(min(size, len(items)))]
     err = np.geterr()  # numpy's error state is per thread: give the workers the caller's
 
     def work(group):
         with np.errstate(**err):
-            return task(group, True)
+            return task(group)
     return list(executor.map(work, groups))
 
 
