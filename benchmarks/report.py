@@ -101,10 +101,16 @@ def markdown(res, history_path):
                      [[r["batch"], _f(r["minigrad_img_s"], "{:.0f}"), _f(r["torch_img_s"], "{:.0f}"), _f(r["ratio"])]
                       for r in res["scaling_batch"]])]
     if res["scaling_threads"]:
-        lines += ["", "Training step (batch 64) against thread count, each in a fresh process:", "",
+        lines += ["", f"Training step (batch {t['batch']}) against thread count, each in a fresh process:", "",
                   _table(["threads", "minigrad img/s", "torch img/s", "ratio"],
                          [[r["threads"], _f(r["minigrad_img_s"], "{:.0f}"), _f(r["torch_img_s"], "{:.0f}"),
                            _f(r["ratio"])] for r in res["scaling_threads"]])]
+        cpu = next((r["cpu_ms"] for r in res["scaling_threads"] if "cpu_ms" in r), None)
+        if cpu:
+            lines += ["", "Load-independent check: with 1 thread, the process CPU time each library spends "
+                      "(other processes on the machine cannot inflate it):", "",
+                      _table(["work", "minigrad CPU ms", "torch CPU ms", "ratio"],
+                             [[k, _ms(e["minigrad"]), _ms(e["torch"]), _f(e["ratio"])] for k, e in cpu.items()])]
     lines += ["", "## Ablation: the conv design, one choice switched off at a time (fwd+bwd, minigrad only)", "",
               "default = cache-sized image chunks on the kernel worker pool (one worker per core, each with a "
               "single-threaded BLAS); no pool = the same chunks on the main thread alternating Numba-parallel "

@@ -113,13 +113,16 @@ def measure_batch_scaling(torch, batches, reps, h, w):
     return rows
 
 
-def measure_thread_scaling(thread_counts, batch, reps, no_torch):
+def measure_thread_scaling(thread_counts, batch, reps, no_torch, h, w):
     rows = []
     for t in thread_counts:
-        res, _ = spawn("threads", t, ["--batch", batch, "--reps", reps, "--no-torch", int(no_torch)])
+        res, _ = spawn("threads", t, ["--batch", batch, "--reps", reps, "--no-torch", int(no_torch), "--h", h, "--w", w])
         mg = Stat(**res["minigrad"])
         tt = Stat(**res["torch"]) if res["torch"] else None
         rows.append({"threads": t, **_pair_entry(mg, tt, images=batch)})
+        if "cpu_ms" in res:
+            rows[-1]["cpu_ms"] = {k: _pair_entry(Stat(**v["minigrad"]), Stat(**v["torch"]) if v["torch"] else None)
+                                  for k, v in res["cpu_ms"].items()}
         _log(f"threads {t}: ratio {rows[-1]['ratio']}")
     return rows
 
@@ -207,7 +210,7 @@ def main(argv=None):
     res["vgg16"] = measure_vgg(torch, 1 if q else 32, args.reps, 32 if q else 40, 32 if q else 168)
     res["ablation"] = measure_ablation(batch, args.reps, q)
     res["scaling_batch"] = measure_batch_scaling(torch, [2, 4] if q else [8, 16, 32, 64, 128, 256], args.reps, h, w)
-    res["scaling_threads"] = [] if q else measure_thread_scaling([1, 2], batch, args.reps, args.no_torch)
+    res["scaling_threads"] = measure_thread_scaling([1] if q else [1, 2], batch, args.reps, args.no_torch, h, w)
     res["cost"] = measure_cost(batch, args.threads, q, h, w)
     res["meta"]["load_avg_end"] = os.getloadavg()
     res["meta"]["seconds"] = time.perf_counter() - t0

@@ -45,16 +45,27 @@ def _rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def job_threads(batch, reps, no_torch):
-    """Training-step medians for both libraries at this process's thread count."""
+def job_threads(batch, reps, no_torch, h, w):
+    """Training-step medians for both libraries at this process's thread count. With one thread
+    also CPU-time medians of the step and of the conv layers: load-independent work ratios."""
     from benchmarks import cases
     from benchmarks.timing import compare
+    threads = int(os.environ["OMP_NUM_THREADS"])
     torch = cases.load_torch(no_torch)
     if torch is not None:
-        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-    mg_fn, torch_fn, _ = cases.train_step(torch, batch)
+        torch.set_num_threads(threads)
+    mg_fn, torch_fn, _ = cases.train_step(torch, batch, h, w)
     mg, tt = compare(mg_fn, torch_fn, reps)
-    return {"minigrad": mg.as_dict(), "torch": tt.as_dict() if tt else None}
+    out = {"minigrad": mg.as_dict(), "torch": tt.as_dict() if tt else None}
+    if threads == 1:
+        cpu = {"train step": compare(mg_fn, torch_fn, reps, clock=time.process_time)}
+        for name, (cin, cout, ch, cw) in cases.CONV_LAYERS.items():
+            if h < 40:  # --quick sizes
+                ch, cw = ch // 4, cw // 4
+            m, t, _ = cases.conv_layer(torch, batch, cin, cout, ch, cw, True)
+            cpu[f"conv {name} fwd+bwd"] = compare(m, t, reps, clock=time.process_time)
+        out["cpu_ms"] = {k: {"minigrad": a.as_dict(), "torch": b.as_dict() if b else None} for k, (a, b) in cpu.items()}
+    return out
 
 
 def job_rss(batch, lib, h, w):
@@ -94,7 +105,8 @@ def main(argv):
     job, args = argv[0], dict(zip(argv[1::2], argv[2::2]))
     batch = int(args.get("--batch", 64))
     if job == "threads":
-        out = job_threads(batch, int(args.get("--reps", 7)), args.get("--no-torch") == "1")
+        out = job_threads(batch, int(args.get("--reps", 7)), args.get("--no-torch") == "1",
+                          int(args.get("--h", 40)), int(args.get("--w", 168)))
     elif job == "rss":
         out = job_rss(batch, args.get("--lib", "minigrad"), int(args.get("--h", 40)), int(args.get("--w", 168)))
     elif job == "startup":
