@@ -369,3 +369,19 @@ def _child_pool_sum(x):
     from minigrad.kernels import conv as conv_kernels
     conv_kernels._MIN_GEMM_COLS, conv_kernels._CACHE_BYTES = 1, 1
     return float(K.max_pool2d_forward(x, 2, 2, 0)[0].sum())
+
+
+@pytest.mark.parametrize("need", [(True, False, True), (False, False, True), (True, True, False), (False, True, True)])
+def test_conv2d_backward_returns_exactly_the_requested_gradients(need):
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((3, 2, 5, 6)), rng.standard_normal((4, 2, 3, 3))
+    b = rng.standard_normal(4)
+    out, saved = K.conv2d_forward(x, w, b, 1, 1)
+    g = rng.standard_normal(out.shape)
+    got = K.conv2d_backward(g, saved, *need)
+    ref = ref_conv_grads(x, w, g, (1, 1), (1, 1))
+    for flag, value, expected in zip(need, got, ref):
+        if flag:
+            np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-10)
+        else:
+            assert value is None

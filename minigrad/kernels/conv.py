@@ -88,7 +88,7 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
     if not (need_x or need_w):
         return None, None, gb
     K, L = C * kh * kw, Ho * Wo
-    Kg = K + 1 if need_b else K  # the ones row turns the gW GEMM's last column into gb
+    Kg = K + 1 if need_b and need_w else K  # the ones row turns the gW GEMM's last column into gb
     B = _images_per_chunk(N, Kg, L, x.itemsize)
     g3 = gout.reshape(N, Cout, L)
     gx = np.empty((N, C, H, W), dtype=x.dtype) if need_x else None
