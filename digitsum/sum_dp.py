@@ -24,46 +24,52 @@ BLANK = 0
 
 @njit(cache=True)
 def _dp_step(a, y, b, tot):
-    """One column: b = transition(a) under symbol probabilities y; returns the mass of b (before scaling)."""
+    """One column: b = transition(a) under symbol probabilities y; returns the mass of b (before scaling).
+    Only sums s <= 9k are reachable with k digits, so loops stop there; b's other cells stay 0."""
     K = a.shape[0] - 1
-    S = a.shape[1]
     b[:] = 0.0
     for k in range(K + 1):
-        for s in range(S):
+        for s in range(9 * k + 1):
             acc = 0.0
             for c in range(N_SYMBOLS):
                 acc += a[k, s, c]
             tot[k, s] = acc
-    for k in range(K + 1):
-        for s in range(S):
-            if tot[k, s] == 0.0:
+            if acc == 0.0:
                 continue
-            b[k, s, 0] += y[0] * tot[k, s]              # blank: nothing emitted
+            b[k, s, 0] += y[0] * acc                    # blank: nothing emitted
             for c in range(1, N_SYMBOLS):               # same digit again: merges
                 b[k, s, c] += y[c] * a[k, s, c]
-            if k < K:                                   # a new digit d starts (s + d <= 9K always)
+            if k < K:                                   # a new digit d starts
                 for d in range(10):
-                    b[k + 1, s + d, d + 1] += y[d + 1] * (tot[k, s] - a[k, s, d + 1])
-    return b.sum()
+                    b[k + 1, s + d, d + 1] += y[d + 1] * (acc - a[k, s, d + 1])
+    z = 0.0
+    for k in range(K + 1):
+        for s in range(9 * k + 1):
+            for c in range(N_SYMBOLS):
+                z += b[k, s, c]
+    return z
 
 
 @njit(cache=True, parallel=True)
 def _dp_forward(probs, K, keep_all):
-    """probs (N, T, 11) float64 -> (alpha, logz (N,)). alpha is scaled to unit mass per column, shape
-    (N, T+1, K+1, 9K+1, 11) if keep_all (backward needs every column) else (N, 1, ...) holding the last."""
+    """probs (N, T, 11) float64 -> (alpha, scale (N, T), logz (N,)). alpha is scaled to unit mass per
+    column, shape (N, T+1, K+1, 9K+1, 11) if keep_all (backward needs every column) else (N, 1, ...)
+    holding the last; scale[i, t] is column t's mass before scaling."""
     n, T, _ = probs.shape
     S = 9 * K + 1
-    alpha = np.zeros((n, T + 1 if keep_all else 1, K + 1, S, N_SYMBOLS))
+    alpha = np.empty((n, T + 1 if keep_all else 1, K + 1, S, N_SYMBOLS))   # every slot is written below
+    scale = np.zeros((n, T))
     logz = np.zeros(n)
     for i in prange(n):
-        tot = np.empty((K + 1, S))
+        tot = np.zeros((K + 1, S))
         cur = np.zeros((K + 1, S, N_SYMBOLS))
-        nxt = np.empty((K + 1, S, N_SYMBOLS))
+        nxt = np.zeros((K + 1, S, N_SYMBOLS))
         cur[0, 0, 0] = 1.0
         if keep_all:
             alpha[i, 0] = cur
         for t in range(T):
             z = _dp_step(cur, probs[i, t], nxt, tot)
+            scale[i, t] = z
             if z > 0.0:
                 nxt /= z
                 logz[i] += np.log(z)
@@ -74,11 +80,11 @@ def _dp_forward(probs, K, keep_all):
                 alpha[i, t + 1] = cur
         if not keep_all:
             alpha[i, 0] = cur
-    return alpha, logz
+    return alpha, scale, logz
 
 
 @njit(cache=True, parallel=True)
-def _dp_backward(probs, alpha, seed):
+def _dp_backward(probs, alpha, scale, seed):
     """Adjoint pass. seed (N, K+1, S): dLoss/d(final scaled alpha summed over c).
     Returns dLoss/dprobs (N, T, 11)."""
     n, T, _ = probs.shape
@@ -86,56 +92,38 @@ def _dp_backward(probs, alpha, seed):
     S = alpha.shape[3]
     gprobs = np.zeros((n, T, N_SYMBOLS))
     for i in prange(n):
-        bar = np.empty((K + 1, S, N_SYMBOLS))
-        prev = np.empty((K + 1, S, N_SYMBOLS))
-        tot = np.empty((K + 1, S))
+        bar = np.zeros((K + 1, S, N_SYMBOLS))    # unreachable cells (s > 9k) stay 0
+        prev = np.zeros((K + 1, S, N_SYMBOLS))
         for k in range(K + 1):
-            for s in range(S):
+            for s in range(9 * k + 1):
                 for c in range(N_SYMBOLS):
                     bar[k, s, c] = seed[i, k, s]
         for t in range(T - 1, -1, -1):
             a = alpha[i, t]
             y = probs[i, t]
             g = gprobs[i, t]
-            # the column's scale c_t = unnormalised mass of alpha[t+1]; recompute it from alpha[t]
-            z = 0.0
-            for k in range(K + 1):
-                for s in range(S):
-                    acc = 0.0
-                    for c in range(N_SYMBOLS):
-                        acc += a[k, s, c]
-                    tot[k, s] = acc
-            for k in range(K + 1):
-                for s in range(S):
-                    if tot[k, s] == 0.0:
-                        continue
-                    z += y[0] * tot[k, s]
-                    for c in range(1, N_SYMBOLS):
-                        z += y[c] * a[k, s, c]
-                    if k < K:
-                        for d in range(10):
-                            if s + d < S:
-                                z += y[d + 1] * (tot[k, s] - a[k, s, d + 1])
+            z = scale[i, t]
             inv = 1.0 / z if z > 0.0 else 0.0
             for k in range(K + 1):
-                for s in range(S):
+                for s in range(9 * k + 1):
+                    tot = 0.0
+                    for c in range(N_SYMBOLS):
+                        tot += a[k, s, c]
                     # contributions that do not depend on the source's last symbol c
                     common = y[0] * bar[k, s, 0]
-                    g[0] += tot[k, s] * bar[k, s, 0] * inv
+                    g[0] += tot * bar[k, s, 0] * inv
                     new_all = 0.0
                     if k < K:
                         for d in range(10):
-                            if s + d < S:
-                                w = bar[k + 1, s + d, d + 1]
-                                new_all += y[d + 1] * w
-                                g[d + 1] += (tot[k, s] - a[k, s, d + 1]) * w * inv
-                    for c in range(N_SYMBOLS):
-                        v = common + new_all
-                        if c >= 1:
-                            v += y[c] * bar[k, s, c]
-                            g[c] += a[k, s, c] * bar[k, s, c] * inv
-                            if k < K and s + c - 1 < S:   # a source ending in digit c-1 cannot restart it
-                                v -= y[c] * bar[k + 1, s + c - 1, c]
+                            w = bar[k + 1, s + d, d + 1]
+                            new_all += y[d + 1] * w
+                            g[d + 1] += (tot - a[k, s, d + 1]) * w * inv
+                    prev[k, s, 0] = (common + new_all) * inv
+                    for c in range(1, N_SYMBOLS):
+                        v = common + new_all + y[c] * bar[k, s, c]
+                        g[c] += a[k, s, c] * bar[k, s, c] * inv
+                        if k < K:                       # a source ending in digit c-1 cannot restart it
+                            v -= y[c] * bar[k + 1, s + c - 1, c]
                         prev[k, s, c] = v * inv
             bar, prev = prev, bar
     return gprobs
@@ -145,20 +133,20 @@ def sum_count_forward(logp, max_digits, for_backward=True):
     """logp (N, T, 11) log-probabilities -> (table (N, K+1, 9K+1) of log P(count=k, sum=s) in logp's dtype,
     saved state for `sum_count_backward`, or None if not for_backward). Impossible cells are -inf."""
     probs = np.exp(np.asarray(logp, dtype=np.float64))
-    alpha, logz = _dp_forward(np.ascontiguousarray(probs), int(max_digits), bool(for_backward))
+    alpha, scale, logz = _dp_forward(np.ascontiguousarray(probs), int(max_digits), bool(for_backward))
     mass = alpha[:, -1].sum(axis=-1)                       # (N, K+1, S), scaled
     with np.errstate(divide="ignore"):
         table = np.log(mass) + logz[:, None, None]
-    saved = (probs, alpha, mass, logp.dtype) if for_backward else None
+    saved = (probs, alpha, scale, mass, logp.dtype) if for_backward else None
     return table.astype(logp.dtype, copy=False), saved
 
 
 def sum_count_backward(gtable, saved):
     """gtable: dLoss/dtable (N, K+1, S) -> dLoss/dlogp (N, T, 11). Cells with zero mass get no gradient."""
-    probs, alpha, mass, dtype = saved
+    probs, alpha, scale, mass, dtype = saved
     g = np.asarray(gtable, dtype=np.float64)
     seed = np.divide(g, mass, out=np.zeros_like(g), where=mass > 0)
-    gprobs = _dp_backward(probs, alpha, seed)
+    gprobs = _dp_backward(probs, alpha, scale, seed)
     return (gprobs * probs).astype(dtype, copy=False)      # d/dlogp = p * d/dp
 
 
