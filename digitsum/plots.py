@@ -68,7 +68,9 @@ def plot_curves(history, path):
         ax_a.plot(ep, [100 * h[f"{key}_acc"] for h in history], "o-", label=label)
     ax_l.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_a.set(xlabel="epoch", ylabel="exact-sum accuracy (%)", title="accuracy")
+    from matplotlib.ticker import MaxNLocator
     for ax in (ax_l, ax_a):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
