@@ -18,14 +18,15 @@ from . import threadpool
 from ._checks import as_float, out_size, pair
 from .im2col import col2im, im2col, mat_to_nchw, nchw_to_mat
 
-# Chunk geometry (images per chunk): cols within ~_CACHE_BYTES (a core's L2 here), but at least
-# _MIN_GEMM_COLS GEMM columns for BLAS efficiency, and at least one chunk per worker thread.
+# Chunk geometry (images per chunk): cols plus the GEMM's (Cout, B*L) side within ~_CACHE_BYTES
+# (a core's L2 here), but at least _MIN_GEMM_COLS GEMM columns for BLAS efficiency, and at least one
+# chunk per worker thread. A one-image chunk needs no NCHW <-> GEMM reshuffle at all.
 _MIN_GEMM_COLS = 1024
 _CACHE_BYTES = 2 << 20
 
 
-def _images_per_chunk(N, K, L, itemsize):
-    by_cache = max(1, _CACHE_BYTES // (K * L * itemsize))
+def _images_per_chunk(N, K, Cout, L, itemsize):
+    by_cache = max(1, _CACHE_BYTES // ((K + Cout) * L * itemsize))
     by_gemm = -(-_MIN_GEMM_COLS // L)
     per_worker = -(-N // max(1, threadpool.pool_size(needs_blas=True)))
     return max(1, min(N, per_worker, max(by_cache, by_gemm)))
@@ -58,7 +59,7 @@ def conv2d_forward(x, w, b, stride, padding):
             raise ValueError(f"conv2d bias has {b.shape[0]} entries, weight has {Cout} output channels")
     w_gemm = w2 if b is None else np.concatenate([w2, b[:, None]], axis=1)
     Kg = w_gemm.shape[1]
-    B = _images_per_chunk(N, Kg, L, x.itemsize)
+    B = _images_per_chunk(N, Kg, Cout, L, x.itemsize)
     out = np.empty((N, Cout, L), dtype=x.dtype)
 
     def task(starts):
@@ -69,8 +70,11 @@ def conv2d_forward(x, w, b, stride, padding):
             cols = cols_buf[:Kg * nb * L].reshape(Kg, nb * L)
             im2col(x[n0:n0 + nb], kh, kw, sh, sw, ph, pw, Ho, Wo, cols[:K])
             cols[K:] = 1
-            out_c = np.matmul(w_gemm, cols, out=out_buf[:Cout * nb * L].reshape(Cout, nb * L))
-            mat_to_nchw(out_c, out[n0:n0 + nb])
+            if nb == 1:  # (Cout, L) is already this image's NCHW block
+                np.matmul(w_gemm, cols, out=out[n0])
+            else:
+                out_c = np.matmul(w_gemm, cols, out=out_buf[:Cout * nb * L].reshape(Cout, nb * L))
+                mat_to_nchw(out_c, out[n0:n0 + nb])
 
     threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=2 * N * Cout * Kg * L)
     return out.reshape(N, Cout, Ho, Wo), (x, w2, geo)
@@ -89,7 +93,7 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
         return None, None, gb
     K, L = C * kh * kw, Ho * Wo
     Kg = K + 1 if need_b and need_w else K  # the ones row turns the gW GEMM's last column into gb
-    B = _images_per_chunk(N, Kg, L, x.itemsize)
+    B = _images_per_chunk(N, Kg, Cout, L, x.itemsize)
     g3 = gout.reshape(N, Cout, L)
     gx = np.empty((N, C, H, W), dtype=x.dtype) if need_x else None
     w2t = w2.T
@@ -101,8 +105,11 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
         gwt_c = np.empty((Kg, Cout), dtype=x.dtype) if need_w else None
         for n0 in starts:
             nb = min(B, N - n0)
-            gout_c = gout_buf[:Cout * nb * L].reshape(Cout, nb * L)
-            nchw_to_mat(g3[n0:n0 + nb], gout_c)
+            if nb == 1:
+                gout_c = g3[n0]
+            else:
+                gout_c = gout_buf[:Cout * nb * L].reshape(Cout, nb * L)
+                nchw_to_mat(g3[n0:n0 + nb], gout_c)
             if need_w:
                 cols = cols_buf[:Kg * nb * L].reshape(Kg, nb * L)
                 im2col(x[n0:n0 + nb], kh, kw, sh, sw, ph, pw, Ho, Wo, cols[:K])
