@@ -147,11 +147,12 @@ def measure_ablation(batch, reps, quick):
 
         def one_gemm(fn=default):
             saved = conv_kernels._MIN_GEMM_COLS
-            conv_kernels._MIN_GEMM_COLS = 1 << 40  # one chunk = the whole batch (runs inline)
+            conv_kernels._MIN_GEMM_COLS = 1 << 40  # one chunk = the whole batch ...
+            threadpool.enabled = False  # ... on the main thread with multi-threaded BLAS
             try:
                 fn()
             finally:
-                conv_kernels._MIN_GEMM_COLS = saved
+                conv_kernels._MIN_GEMM_COLS, threadpool.enabled = saved, True
         d, n, o = compare_many([default, no_pool, one_gemm], reps)
         out[name] = {"default_ms": d.median, "no_pool_ms": n.median, "one_gemm_ms": o.median}
         _log(f"ablation conv {name}: default {d.median:.1f} ms, no pool {n.median:.1f} ms, one GEMM {o.median:.1f} ms")
