@@ -57,15 +57,22 @@ def _conv_layers(quick):
             for k, (cin, cout, h, w) in cases.CONV_LAYERS.items()}
 
 
-def measure_convs(torch, batch, reps, peak, quick):
+def measure_convs(torch, batch, reps, peak_n, quick):
+    """Each layer alternates minigrad, torch and the sgemm roofline itself, so "% of peak" compares
+    figures taken under the same machine load (the start-of-run peak can be minutes stale)."""
     out = {}
+    sgemm_fn, sgemm_flops = cases.sgemm(peak_n)
     for name, (cin, cout, h, w) in _conv_layers(quick).items():
         out[name] = {"shape": [batch, cin, cout, h, w]}
         for key, backward in (("fwd", False), ("fwdbwd", True)):
             mg_fn, t_fn, info = cases.conv_layer(torch, batch, cin, cout, h, w, backward)
-            mg, tt = compare(mg_fn, t_fn, reps)
-            out[name][key] = _pair_entry(mg, tt, info["flops"], peak)
-            _log(f"conv {name} {key}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms")
+            fns = [mg_fn, sgemm_fn] + ([t_fn] if t_fn else [])
+            mg, sg, *tt = compare_many(fns, reps, warmup=2)
+            tt = tt[0] if tt else None
+            local_peak = sgemm_flops / (sg.median * 1e6)
+            out[name][key] = dict(_pair_entry(mg, tt, info["flops"], local_peak), peak_gflops=local_peak)
+            _log(f"conv {name} {key}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms, "
+                 f"sgemm {local_peak:.0f} GFLOP/s")
     return out
 
 
@@ -130,8 +137,8 @@ def measure_thread_scaling(thread_counts, batch, reps, no_torch, h, w):
 def measure_ablation(batch, reps, quick):
     """The conv design choices, switched off one at a time (fwd+bwd, minigrad only):
     default = cache-sized image chunks on the kernel worker pool (one worker per core, each with a
-    single-threaded BLAS); no_pool = the same chunks on the main thread, alternating Numba's
-    parallel kernels and OpenBLAS's threads; one_gemm = one GEMM over the whole batch per pass."""
+    single-threaded BLAS); no_pool = the same chunks on the main thread, serial kernels around
+    multi-threaded OpenBLAS; one_gemm = one GEMM over the whole batch per pass."""
     from minigrad.kernels import conv as conv_kernels
     from minigrad.kernels import threadpool
     out = {}
@@ -205,7 +212,7 @@ def main(argv=None):
     peak = res["peak"]["sgemm_gflops"]
     _log(f"sgemm peak {peak:.0f} GFLOP/s")
     h, w = (16, 48) if q else (40, 168)  # the training images; --quick shrinks them
-    res["conv"] = measure_convs(torch, batch, args.reps, peak, q)
+    res["conv"] = measure_convs(torch, batch, args.reps, res["peak"]["n"], q)
     res["kernels"] = measure_kernels(torch, batch, args.reps, q)
     res["train_step"] = measure_train(torch, batch, args.reps, h, w)
     res["vgg16"] = measure_vgg(torch, 1 if q else 32, args.reps, 32 if q else 40, 32 if q else 168)
