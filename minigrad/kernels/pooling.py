@@ -145,7 +145,8 @@ def _over_planes(kernel, P, arrays, *args):
             views = [a[lo:hi] for a in arrays]
             kernel(views[0], *args, *views[1:])
     work = max(a.size for a in arrays)
-    threadpool.run(task, threadpool.blocks(P, threadpool.pool_size()), work=work)
+    # a few blocks per worker: the queue rebalances when a worker is descheduled
+    threadpool.run(task, threadpool.blocks(P, 4 * threadpool.pool_size()), work=work)
 
 
 def _geometry(x_shape, kernel, stride, padding, what):

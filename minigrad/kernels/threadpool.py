@@ -4,9 +4,10 @@ and, for convolutions, a single-threaded BLAS.
 Why: numpy's OpenBLAS and Numba's OpenMP layer each keep their own thread pool. Alternating them
 chunk by chunk (Numba im2col, BLAS GEMM, Numba copy, ...) makes each pool's idle threads spin while
 the other pool works; on 2 cores that cost 2-10x (measured), far worse when other processes shared
-the cores. Here each worker takes its share of the chunks (or planes) and runs them start to finish:
-one parallel region per op, no hand-offs, each worker's data in its own core's cache. Conv workers
-set BLAS to one thread for themselves only, via OpenBLAS's `openblas_set_num_threads_local`.
+the cores. Here each worker pulls chunks (or blocks of planes) from a shared queue and runs each
+start to finish: one parallel region per op, no hand-offs, each worker's data in its own core's
+cache. Conv workers set BLAS to one thread for themselves only, via OpenBLAS's
+`openblas_set_num_threads_local`.
 
 If the loaded BLAS has no per-thread setter (not OpenBLAS >= 0.3.27), `run(..., needs_blas=True)`
 runs the task inline on the caller's thread: serial kernels around multi-threaded BLAS calls. (Not
@@ -15,6 +16,7 @@ on this loaded 2-core machine, see benchmarks/RESULTS.md.)
 """
 import ctypes
 import os
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,21 +83,33 @@ MIN_PARALLEL_WORK = 1 << 20
 
 
 def run(task, items, needs_blas=False, work=None):
-    """task(sub_list) over `items` split round-robin across the workers -> list of results.
+    """task(iterable of items) once per worker -> list of the tasks' results.
 
-    Without a usable pool, or for less than MIN_PARALLEL_WORK of `work`: one inline task(items)."""
+    Workers pull items from one shared queue until it is empty, so a worker that the OS
+    deschedules (other processes on the cores) simply takes fewer items. Each task sets up its
+    buffers once and loops over what it pulls. Without a usable pool, or for less than
+    MIN_PARALLEL_WORK of `work`: one inline task(items)."""
     small = work is not None and work < MIN_PARALLEL_WORK
     got = pool() if len(items) > 1 and not small else None
     if got is None or (needs_blas and blas_setter() is None):
         return [task(items)]
     executor, size = got
-    groups = [items[k::size] for k in range(min(size, len(items)))]
+    pending = queue.SimpleQueue()
+    for item in items:
+        pending.put(item)
     err = np.geterr()  # numpy's error state is per thread: give the workers the caller's
 
-    def work(group):
+    def drain():
+        while True:
+            try:
+                yield pending.get_nowait()
+            except queue.Empty:
+                return
+
+    def work_one(_):
         with np.errstate(**err):
-            return task(group)
-    return list(executor.map(work, groups))
+            return task(drain())
+    return list(executor.map(work_one, range(min(size, len(items)))))
 
 
 def blocks(n, parts):
