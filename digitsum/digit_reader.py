@@ -30,6 +30,7 @@ from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilit
 BLANK_BIAS = 3.0
 CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
 CURRICULUM_SPREAD = 8       # |sum - mean sum| of the images that curriculum shows first
+SHIFT_X, SHIFT_Y = 6, 3   # training-time shift augmentation, px (see augment)
 MAX_READ_DIGITS = 6   # prediction marginalises over counts 0..6 (sums 0..54)
 
 
@@ -76,6 +77,27 @@ def readout(output):
     return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
 
 
+def augment(x, rng, max_dx=SHIFT_X, max_dy=SHIFT_Y):
+    """Training-time augmentation of a normalised batch (B, 1, H, W): each image is shifted by a random
+    whole number of pixels (|dx| <= max_dx, |dy| <= max_dy), clamped so that no ink leaves the canvas,
+    so the sum label stays true. Why: after ~6 epochs the model fits its 27000 composites (train 99%,
+    validation 96%); shifting moves every digit against the stride-4 column grid, a cheap new view."""
+    b, _, h, w = x.shape
+    background = x.min()
+    ink = x[:, 0] > background
+    cols, rows = ink.any(axis=1), ink.any(axis=2)
+    has = cols.any(axis=1)
+    left, right = cols.argmax(axis=1), w - 1 - cols[:, ::-1].argmax(axis=1)
+    top, bottom = rows.argmax(axis=1), h - 1 - rows[:, ::-1].argmax(axis=1)
+    dx = rng.integers(-max_dx, max_dx + 1, size=b).clip(-left, w - 1 - right) * has
+    dy = rng.integers(-max_dy, max_dy + 1, size=b).clip(-top, h - 1 - bottom) * has
+    src_y = np.arange(h)[None, :] - dy[:, None]                 # (B, H): output row i reads row i - dy
+    src_x = np.arange(w)[None, :] - dx[:, None]
+    inside = ((src_y >= 0) & (src_y < h))[:, :, None] & ((src_x >= 0) & (src_x < w))[:, None, :]
+    out = x[np.arange(b)[:, None, None], 0, src_y.clip(0, h - 1)[:, :, None], src_x.clip(0, w - 1)[:, None, :]]
+    return np.where(inside, out, background)[:, None].astype(x.dtype, copy=False)
+
+
 def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULUM_SPREAD):
     """Curriculum from the sum labels alone: the first `fraction` of epoch 1 draws (with replacement) only
     images whose sum is >= `spread` away from the mean sum, the rest of that epoch is a random subset;
@@ -94,7 +116,7 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
 
 
 SPEC = ModelSpec(
-    name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order,
+    name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
     read_digits=read_digits,
     model_config={"channels": [32, 48, 64], "hidden": 128},
     train_defaults={"epochs": 10, "lr": 2e-3, "batch_size": 64},

@@ -23,6 +23,7 @@ Contract of a spec (all arrays are numpy; `output` is the model's forward output
     epoch_order(sums, epoch, rng) -> int array      optional: the indices one training epoch visits, in
                                                     order (default rng.permutation; e.g. a curriculum)
     read_digits(output) -> list[list[int]]         optional: the digits read per image (evaluate --digit-labels)
+    augment(batch, rng) -> batch                   optional: training-time augmentation of an encoded batch
 
 Defaults, written down:
 - Input: pixels /255, then standardised with the training composites' mean/std (digitsum.datasets.normalize).
@@ -93,6 +94,7 @@ class ModelSpec:
     readout: Optional[Callable] = None
     epoch_order: Optional[Callable] = None
     read_digits: Optional[Callable] = None
+    augment: Optional[Callable] = None
 
     def training_config(self):
         """DEFAULT_TRAINING overridden by this model's train_defaults."""

@@ -158,7 +158,8 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
     try:
         for b, i in enumerate(range(0, len(x), bs)):
             idx = np.sort(order[i:i + bs])  # sorted: cheaper gathers; order within a batch is irrelevant
-            xb = minigrad.Tensor(spec.encode_batch(x[idx], mc))
+            xb = spec.encode_batch(x[idx], mc)
+            xb = minigrad.Tensor(spec.augment(xb, rng) if spec.augment is not None else xb)
             out = model(xb)
             loss = spec.loss(out, y[idx])
             value = float(loss.item())

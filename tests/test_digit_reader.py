@@ -101,3 +101,14 @@ def test_predict_defaults_to_the_shipped_checkpoint():
     import os
     from digitsum import predict
     assert predict.DEFAULT_CHECKPOINT.endswith(os.path.join("digitsum", "pretrained", "digits.npz"))
+
+
+def test_augment_shifts_without_cutting_ink(rng):
+    x = np.zeros((50, 40, 168), np.uint8)
+    x[:, 5:35, 2:160] = rng.integers(1, 256, size=(50, 30, 158))     # ink from column 2 to 159
+    enc = normalize(x)
+    out = digit_reader.augment(enc, np.random.default_rng(0))
+    assert out.shape == enc.shape and out.dtype == enc.dtype
+    # the same ink, moved: every image keeps its whole ink mass, and some images did move
+    np.testing.assert_allclose(out.sum(axis=(1, 2, 3)), enc.sum(axis=(1, 2, 3)), rtol=1e-5)
+    assert (np.abs(out - enc).sum(axis=(1, 2, 3)) > 0).mean() > 0.5
