@@ -118,12 +118,14 @@ def test_resume_after_an_interruption_or_kill_9_equals_an_uninterrupted_run(env,
 
     drop = lambda h: [{k: v for k, v in e.items() if k not in ("seconds", "images_per_s")} for e in h]
     whole = json.loads((env / "whole" / "metrics.json").read_text())
+    # 1e-6, not bitwise: the conv kernels' worker threads pull image chunks dynamically, so the order in
+    # which per-chunk weight gradients are summed (and their last bits) varies from run to run.
     for run in ("cut", "killed"):
-        assert_same_weights("whole/last.npz", f"{run}/last.npz", atol=1e-6 if run == "killed" else 0)
-        assert_same_weights("whole/best.npz", f"{run}/best.npz", atol=1e-6 if run == "killed" else 0)
+        assert_same_weights("whole/last.npz", f"{run}/last.npz", atol=1e-6)
+        assert_same_weights("whole/best.npz", f"{run}/best.npz", atol=1e-6)
         m = json.loads((env / run / "metrics.json").read_text())
         for mine, ref in zip(drop(m["history"]), drop(whole["history"]), strict=True):
-            assert mine == pytest.approx(ref, rel=1e-5 if run == "killed" else 0)
+            assert mine == pytest.approx(ref, rel=1e-5)
         assert m["test"]["accuracy"] == whole["test"]["accuracy"]
 
 
