@@ -385,3 +385,19 @@ def test_conv2d_backward_returns_exactly_the_requested_gradients(need):
             np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-10)
         else:
             assert value is None
+
+
+def test_conv2d_weight_gradient_is_bitwise_reproducible_on_the_worker_pool():
+    # Partial gW sums are dealt to workers statically, so scheduling never changes the float32 result.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((16, 8, 12, 20)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    with kernel_schedule(one_image_chunks=True, worker_pool=True):
+        out, saved = K.conv2d_forward(x, w, b, (1, 1), (1, 1))
+        g = rng.standard_normal(out.shape).astype(np.float32)
+        first = K.conv2d_backward(g, saved, True, True, True)
+        for _ in range(20):
+            again = K.conv2d_backward(g, saved, True, True, True)
+            for a, c in zip(first, again):
+                assert np.array_equal(a, c)

@@ -121,7 +121,8 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
         return gwt_acc
 
     work = 2 * N * Cout * Kg * L * (int(need_w) + int(need_x))
-    partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=work)
+    # ordered: the gW partial sums must not depend on which worker ran which chunk (reproducibility)
+    partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=work, ordered=need_w)
     gw = None
     if need_w:
         gwt = partials[0] if len(partials) == 1 else np.sum(partials, axis=0)

@@ -82,13 +82,18 @@ def pool_size(needs_blas=False):
 MIN_PARALLEL_WORK = 1 << 20
 
 
-def run(task, items, needs_blas=False, work=None):
+def run(task, items, needs_blas=False, work=None, ordered=False):
     """task(iterable of items) once per worker -> list of the tasks' results.
 
     Workers pull items from one shared queue until it is empty, so a worker that the OS
     deschedules (other processes on the cores) simply takes fewer items. Each task sets up its
     buffers once and loops over what it pulls. Without a usable pool, or for less than
-    MIN_PARALLEL_WORK of `work`: one inline task(items)."""
+    MIN_PARALLEL_WORK of `work`: one inline task(items).
+
+    ordered=True deals the items out statically instead (worker k gets items[k::workers]), for
+    tasks that return partial sums: the float32 reduction order, and so the result, is then the
+    same bit for bit on every call, whatever the OS scheduling (runs are reproducible, resume
+    equals an uninterrupted run)."""
     small = work is not None and work < MIN_PARALLEL_WORK
     got = pool() if len(items) > 1 and not small else None
     if got is None or (needs_blas and blas_setter() is None):
@@ -106,10 +111,12 @@ def run(task, items, needs_blas=False, work=None):
             except queue.Empty:
                 return
 
-    def work_one(_):
+    workers = min(size, len(items))
+
+    def work_one(k):
         with np.errstate(**err):
-            return task(drain())
-    return list(executor.map(work_one, range(min(size, len(items)))))
+            return task(items[k::workers] if ordered else drain())
+    return list(executor.map(work_one, range(workers)))
 
 
 def blocks(n, parts):
