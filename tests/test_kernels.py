@@ -401,3 +401,17 @@ def test_conv2d_weight_gradient_is_bitwise_reproducible_on_the_worker_pool():
             again = K.conv2d_backward(g, saved, True, True, True)
             for a, c in zip(first, again):
                 assert np.array_equal(a, c)
+
+
+def test_conv_leaves_the_callers_blas_thread_count_alone():
+    # Workers run single-threaded BLAS; the caller's own numpy matmuls must keep all their threads.
+    setter = threadpool.blas_setter()
+    before = setter(2)
+    setter(before)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 4, 10, 12)).astype(np.float32)
+    w = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+    with kernel_schedule(one_image_chunks=True, worker_pool=True):
+        out, saved = K.conv2d_forward(x, w, None, (1, 1), (1, 1))
+        K.conv2d_backward(np.ones_like(out), saved, True, True, False)
+    assert setter(before) == before
