@@ -98,23 +98,32 @@ def save(obj, path):
         np.savez(f, **arrays)
 
 
-def load(path):
-    """Read a file written by save(). Raises CheckpointError if it is missing, truncated or foreign."""
+def read_npz(path, error, what):
+    """{name: array} of the .npz at `path`, read eagerly with allow_pickle=False (so truncation shows here).
+    Any way the file is unusable (missing, a bare .npy, truncated, corrupt, pickled objects) raises
+    `error` (an exception class) with one line naming the file and `what` it should have been."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise CheckpointError(f"checkpoint not found: {path}")
+        raise error(f"{what} not found: {path}")
+    unreadable = (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError)
     try:
         npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"{path} is not a minigrad checkpoint (a bare .npy array)")
+    except unreadable as e:
+        raise error(f"{path} is not a readable {what} (truncated or corrupt: {e})") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise error(f"{path} is not a {what} (a bare .npy array)")
+    try:
         with npz:
-            if _META_KEY not in npz.files:
-                raise CheckpointError(f"{path} is not a minigrad checkpoint (no metadata entry)")
-            arrays = {k: npz[k] for k in npz.files}    # read everything now: truncation shows up here
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
-        raise CheckpointError(f"{path} is not a readable minigrad checkpoint (truncated or corrupt: {e})") from None
+            return {k: npz[k] for k in npz.files}
+    except unreadable as e:
+        raise error(f"{path} is not a readable {what} (truncated or corrupt: {e})") from None
+
+
+def load(path):
+    """Read a file written by save(). Raises CheckpointError if it is missing, truncated or foreign."""
+    arrays = read_npz(path, CheckpointError, "minigrad checkpoint")
+    if _META_KEY not in arrays:
+        raise CheckpointError(f"{path} is not a minigrad checkpoint (no metadata entry)")
     try:
         meta = json.loads(arrays.pop(_META_KEY).tobytes().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:

@@ -2,7 +2,7 @@
 import numpy as np
 
 import minigrad as mg
-from digitsum import digit_reader, models
+from digitsum import augment, digit_reader, models
 from digitsum.datasets import normalize
 from digitsum.digit_reader import SPEC, readout
 from digitsum.metrics import digit_accuracy
@@ -103,12 +103,67 @@ def test_predict_defaults_to_the_shipped_checkpoint():
     assert predict.DEFAULT_CHECKPOINT.endswith(os.path.join("digitsum", "pretrained", "digits.npz"))
 
 
-def test_augment_shifts_without_cutting_ink(rng):
+def test_shift_moves_without_cutting_ink(rng):
     x = np.zeros((50, 40, 168), np.uint8)
     x[:, 5:35, 2:160] = rng.integers(1, 256, size=(50, 30, 158))     # ink from column 2 to 159
     enc = normalize(x)
-    out = digit_reader.augment(enc, np.random.default_rng(0))
+    out = augment.shift(enc, np.random.default_rng(0), digit_reader.SHIFT_X, digit_reader.SHIFT_Y)
     assert out.shape == enc.shape and out.dtype == enc.dtype
     # the same ink, moved: every image keeps its whole ink mass, and some images did move
     np.testing.assert_allclose(out.sum(axis=(1, 2, 3)), enc.sum(axis=(1, 2, 3)), rtol=1e-5)
     assert (np.abs(out - enc).sum(axis=(1, 2, 3)) > 0).mean() > 0.5
+
+
+def blob_batch():
+    """Normalised (2, 1, 40, 168) batch, each image one bright 10 x 10 square on a dark background."""
+    x = np.zeros((2, 40, 168), np.uint8)
+    x[:, 15:25, 60:70] = 255
+    return normalize(x)
+
+
+def test_warp_without_deformation_is_the_identity():
+    enc = blob_batch()
+    out = augment.warp(enc, np.random.default_rng(0), scale=0.0, shear=0.0, elastic_px=0.0)
+    np.testing.assert_allclose(out, enc, atol=1e-5)
+
+
+def naive_warp(img, mat, centre, background):
+    """Loop reference: bilinear sample of img at centre + mat @ (p - centre) for every output pixel p."""
+    h, w = img.shape
+    out = np.empty_like(img)
+    for i in range(h):
+        for j in range(w):
+            sy, sx = np.asarray(centre) + mat @ (np.array([i, j]) - np.asarray(centre))
+            y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+            acc = 0.0
+            for yy, wy in ((y0, 1 - (sy - y0)), (y0 + 1, sy - y0)):
+                for xx, wx in ((x0, 1 - (sx - x0)), (x0 + 1, sx - x0)):
+                    acc += wy * wx * (img[yy, xx] if 0 <= yy < h and 0 <= xx < w else background)
+            out[i, j] = acc
+    return out
+
+
+def test_warp_matches_a_loop_reference_for_an_affine_map(rng):
+    x = normalize(rng.integers(0, 256, size=(1, 40, 168), dtype=np.uint8))
+    mat, centre = np.array([[1.04, 0.0], [0.08, 0.97]]), (19.5, 83.5)
+    out = np.empty_like(x)
+    augment._warp(x, mat[None], np.array([centre]), np.zeros((1, 2, 6, 22)), x.dtype.type(x.min()), out)
+    np.testing.assert_allclose(out[0, 0], naive_warp(x[0, 0].astype(np.float64), mat, centre, x.min()), atol=1e-4)
+
+
+def test_warp_deforms_but_keeps_the_ink_roughly():
+    enc = blob_batch()
+    out = augment.warp(enc, np.random.default_rng(1), elastic_px=1.5)
+    assert out.shape == enc.shape and out.dtype == enc.dtype
+    assert np.abs(out - enc).max() > 0.5                   # it moved something
+    background = enc.min()
+    mass_in, mass_out = (enc - background).sum(axis=(1, 2, 3)), (out - background).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(mass_out, mass_in, rtol=0.25)  # a 5% scale changes area by ~10%, not more
+
+
+def test_bigger_reader_options_build_and_old_configs_keep_their_names():
+    old = SPEC.build(SMALL)
+    new = SPEC.build({"channels": [4, 4, 4, 4], "hidden": 8, "context": 3, "dropout": 0.1})
+    assert new(mg.Tensor(blob_batch())).shape == (2, 42, 11)
+    assert set(old.state_dict()) < set(new.state_dict())
+    assert "features.10.weight" in old.state_dict() and old.features[10].weight.shape == (8, 4, 10, 3)

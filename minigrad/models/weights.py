@@ -6,12 +6,10 @@ normalisation the weights expect). Plain .npz files without a manifest load too.
 allow_pickle=False, so a weights file can never run code.
 """
 import json
-import os
-import zipfile
 
 import numpy as np
 
-from ..serialization import atomic_write
+from ..serialization import atomic_write, read_npz
 
 MANIFEST_KEY = "__manifest__"
 
@@ -31,15 +29,8 @@ def write_weights(path, arrays, manifest=None):
 
 def read_weights(path):
     """Read a weights .npz -> ({name: ndarray}, manifest dict or None). Clear WeightsError on any bad file."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise WeightsError(f"weights file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise WeightsError(f"{path} is not a readable .npz of NumPy arrays ({e})") from None
-    if not isinstance(arrays, dict) or not arrays:
+    arrays = read_npz(path, WeightsError, "weights file")
+    if not arrays:
         raise WeightsError(f"{path} holds no arrays")
     manifest = None
     if MANIFEST_KEY in arrays:
