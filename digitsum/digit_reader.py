@@ -119,6 +119,6 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
 SPEC = ModelSpec(
     name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
     read_digits=read_digits,
-    model_config={"channels": [32, 48, 64], "hidden": 128},
-    train_defaults={"epochs": 10, "lr": 2e-3, "batch_size": 64},
+    model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1},
+    train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},
     description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")
