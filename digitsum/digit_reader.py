@@ -6,14 +6,15 @@ placement of the digits and returns the exact P(count = k, sum = s); the trainin
 -log P(sum = label, count = 4), so the only supervision is the sum. Nothing here reads the generator's digit
 labels or boxes: they are used by evaluation scripts only, to report digit accuracy.
 
-Architecture (all minigrad.nn; ~0.3 M parameters):
-    conv 4x4 stride 2 (1 -> c0), BN, ReLU        20 x 84   cheap first layer: stride instead of a pool
-    conv 3x3 (c0 -> c1), BN, ReLU, maxpool 2     10 x 42
-    conv 3x3 (c1 -> c2), BN, ReLU                10 x 42
-    conv (10 x 3) (c2 -> hidden), BN, ReLU        1 x 42   full height: one feature vector per column
-    conv 1x1 (hidden -> 11), log-softmax over symbols     -> output (N, 42, 11) log-probabilities
-The receptive field of a column is ~34 px wide, more than a digit. The head's blank bias starts at +3 so
-that, at initialisation, most columns read blank and P(count = 4) is not astronomically small.
+Architecture (all minigrad.nn; default config ~0.74 M parameters):
+    conv 4x4 stride 2 (1 -> 32), BN, ReLU         20 x 84   cheap first layer: stride instead of a pool
+    conv 3x3 (32 -> 64), BN, ReLU, maxpool 2       10 x 42
+    conv 3x3 (64 -> 96), BN, ReLU                  10 x 42
+    conv (10 x 3) (96 -> 192), BN, ReLU             1 x 42   full height: one feature vector per column
+    conv (1 x 3) (192 -> 192), BN, ReLU             1 x 42   each column sees its neighbours ("context")
+    dropout 0.1, conv 1x1 (192 -> 11), log-softmax over symbols  -> output (N, 42, 11) log-probabilities
+A column sees ~34 px (~42 px after the context conv), more than a digit. The head's blank bias starts
+at +3 so that, at initialisation, most columns read blank and P(count = 4) is not astronomically small.
 
 Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the model counts the
 digits itself, so the same checkpoint reads 3- or 5-digit images). Reading out: the best path (most likely
