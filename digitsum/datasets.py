@@ -270,13 +270,16 @@ def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
             raise UserError(f"{path}: data folder does not exist")
         return Path(path)
     if Path("data").is_dir():
-        log("using the course data in ./data")
-        return Path("data")
+        if any(re.fullmatch(r"(data|lab)\d+\.npy", f.name) for f in Path("data").iterdir()):
+            log("using the course data in ./data")
+            return Path("data")
+        # e.g. ./data holds only folders written by `digitsum.data make --out data/...`
+        log("./data holds no course files (data0.npy, lab0.npy ...), so it is not used")
     cache = M.home() / "composites" / f"course-d4-train{n_train}-test{n_test}-seed{seed}"
     if (cache / "manifest.json").is_file():
         log(f"using generated data in {cache}")
         return cache
-    log(f"no ./data folder: generating the course preset ({n_train} train + {n_test} test) into {cache}")
+    log(f"no course data in ./data: generating the course preset ({n_train} train + {n_test} test) into {cache}")
     mnist = M.load(log=log)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=cache.name + ".", suffix=".tmp", dir=cache.parent))

@@ -162,7 +162,10 @@ def test_ensure_data(tmp_path, fake_home, monkeypatch):
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no temporary folder left behind
     monkeypatch.setattr(D, "make_course", None)  # a second call must reuse the cache, not regenerate
     assert D.ensure_data(seed=1, n_train=15, n_test=6, log=log.append) == folder
-    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "test777").mkdir(parents=True)   # only folders from `data make --out data/...`
+    assert D.ensure_data(seed=1, n_train=15, n_test=6, log=log.append) == folder
+    assert "holds no course files" in log[-2]
+    np.save(tmp_path / "data" / "data0.npy", np.zeros((1, 40, 168), np.uint8))
     assert str(D.ensure_data(log=log.append)) == "data" and "./data" in log[-1]
 
 
