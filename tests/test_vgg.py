@@ -141,7 +141,9 @@ def test_torch_state_dict_converts_to_the_same_features(tmp_path):
     with mg.no_grad():
         got = vgg16_features(weights=tmp_path / "vgg.npz")(mg.Tensor(x)).numpy()
     assert got.shape == expected.shape == (2, 512, 2, 3)
-    assert np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+    relative = np.abs(got - expected).max() / np.abs(expected).max()
+    print(f"VGG16 vs torch: max relative error {relative:.2e}")
+    assert relative <= 1e-4
 
 
 def test_state_dict_keys_follow_torchvision():
