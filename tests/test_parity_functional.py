@@ -1,0 +1,126 @@
+"""Torch-parity lines for minigrad.functional (activations, softmax family, dropout, padding, normalisation,
+embedding): one torch-spelled lambda run on both libraries, forward and every input gradient, float32 and
+float64. Values are kept away from the kinks of piecewise activations so finite precision cannot flip a branch."""
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+import minigrad.functional as F
+from op_helper import helper_test_op
+
+TF = torch.nn.functional
+
+
+def _away_from(points, shape, seed=0, margin=0.05, low=-4.0, high=4.0):
+    """Random values in [low, high] at least `margin` from each kink point."""
+    x = np.random.default_rng(seed).uniform(low, high, shape)
+    for p in points:
+        close = np.abs(x - p) < margin
+        x[close] = p + np.where(x[close] >= p, margin, -margin) * 2
+    return x
+
+
+ACTIVATIONS = [
+    ("relu", lambda f: lambda x: f.relu(x), [0]),
+    ("relu6", lambda f: lambda x: f.relu6(x), [0, 6]),
+    ("hardtanh", lambda f: lambda x: f.hardtanh(x, -0.5, 1.5), [-0.5, 1.5]),
+    ("leaky_relu", lambda f: lambda x: f.leaky_relu(x, 0.2), [0]),
+    ("elu", lambda f: lambda x: f.elu(x, alpha=0.7), [0]),
+    ("selu", lambda f: lambda x: f.selu(x), [0]),
+    ("celu", lambda f: lambda x: f.celu(x, alpha=1.3), [0]),
+    ("gelu", lambda f: lambda x: f.gelu(x), []),
+    ("gelu tanh", lambda f: lambda x: f.gelu(x, approximate="tanh"), []),
+    ("silu", lambda f: lambda x: f.silu(x), []),
+    ("mish", lambda f: lambda x: f.mish(x), []),
+    ("softplus", lambda f: lambda x: f.softplus(x, beta=2.0, threshold=3.0), [1.5]),
+    ("softsign", lambda f: lambda x: f.softsign(x), []),
+    ("hardsigmoid", lambda f: lambda x: f.hardsigmoid(x), [-3, 3]),
+    ("hardswish", lambda f: lambda x: f.hardswish(x), [-3, 3]),
+    ("logsigmoid", lambda f: lambda x: f.logsigmoid(x), []),
+    ("tanhshrink", lambda f: lambda x: f.tanhshrink(x), []),
+    ("hardshrink", lambda f: lambda x: f.hardshrink(x, 0.7), [-0.7, 0.7]),
+    ("softshrink", lambda f: lambda x: f.softshrink(x, 0.7), [-0.7, 0.7]),
+    ("threshold", lambda f: lambda x: f.threshold(x, 0.3, -2.0), [0.3]),
+    ("sigmoid", lambda f: lambda x: f.sigmoid(x), []),
+    ("tanh", lambda f: lambda x: f.tanh(x), []),
+]
+
+
+# torch's float64 backward of celu rounds alpha to float32 (1 / alpha.toFloat()) and hardsigmoid's uses a
+# float32 1/6: both are ~3e-8 off the exact float64 gradient that minigrad computes
+RTOL = {"celu": {np.float32: 2e-5, np.float64: 1e-7}, "hardsigmoid": {np.float32: 2e-5, np.float64: 1e-7}}
+
+
+@pytest.mark.parametrize("name,make,kinks", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activation(name, make, kinks):
+    helper_test_op(None, make(TF), make(F), vals=[_away_from(kinks, (3, 5))], name=name, rtol=RTOL.get(name))
+
+
+@pytest.mark.parametrize("name,make,kinks", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activation_at_its_kinks_and_extremes(name, make, kinks):
+    """Exactly on the kinks (torch's edge rules), at 0 and at large magnitudes."""
+    vals = np.array(sorted(set(kinks) | {0.0, -30.0, 30.0, -1e4, 1e4}), dtype=np.float64)
+    helper_test_op(None, make(TF), make(F), vals=[vals], name=name + " kinks",
+                   rtol=RTOL.get(name))
+
+
+@pytest.mark.parametrize("name,make,kinks", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activation_gradcheck(name, make, kinks):
+    x = mg.tensor(_away_from(kinks, (2, 3), seed=1, margin=0.01), requires_grad=True)
+    assert mg.gradcheck(make(F), [x])
+
+
+def test_activation_on_0d_and_integer_input():
+    helper_test_op(None, lambda x: TF.gelu(x), lambda x: F.gelu(x), vals=[np.array(0.7)], name="gelu 0-d")
+    with pytest.raises(TypeError, match="silu: expected a floating point input"):
+        F.silu(mg.Tensor._wrap(np.arange(3)))
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_family(fn, dim):
+    helper_test_op([(3, 4, 2)], lambda x: getattr(TF, fn)(x, dim=dim), lambda x: getattr(F, fn)(x, dim=dim),
+                   low=-5, high=5, name=fn)
+    x = mg.tensor(np.random.default_rng(2).standard_normal((2, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda t: getattr(F, fn)(t, dim), [x])
+
+
+def test_softmax_positional_dim_dtype_and_implicit_dim():
+    helper_test_op([(2, 3)], lambda x: TF.softmax(x, 0), lambda x: F.softmax(x, 0), name="softmax positional")
+    helper_test_op([(2, 3)], lambda x: TF.log_softmax(x, 1, dtype=torch.float64),
+                   lambda x: F.log_softmax(x, 1, dtype=np.float64), dtypes=(np.float64,), name="log_softmax dtype")
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        out = F.softmax(mg.tensor(np.zeros((2, 4))))
+    np.testing.assert_allclose(out.numpy(), 0.25)          # torch's rule: dim 1 for 2-D input
+    with pytest.raises(IndexError, match="dimension out of range"):
+        F.softmax(mg.tensor(np.zeros((2, 4))), dim=2)
+
+
+@pytest.mark.parametrize("dim,keepdim", [(1, False), (1, True), ((0, 2), False), (-1, True)])
+def test_logsumexp(dim, keepdim):
+    helper_test_op([(3, 4, 2)], lambda x: torch.logsumexp(x, dim=dim, keepdim=keepdim),
+                   lambda x: F.logsumexp(x, dim=dim, keepdim=keepdim), name="logsumexp")
+    helper_test_op(None, lambda x: torch.logsumexp(x, dim=1), lambda x: F.logsumexp(x, dim=1),
+                   vals=[np.array([[-np.inf, -np.inf], [np.inf, 1.0]])], forward_only=True, name="logsumexp inf")
+
+
+@pytest.mark.parametrize("fn,shape", [("dropout", (200, 50)), ("dropout1d", (20, 30, 4)),
+                                      ("dropout2d", (20, 30, 2, 2)), ("dropout2d", (30, 2, 2))])
+def test_dropout_variants(fn, shape):
+    mg.manual_seed(0)
+    x = mg.tensor(np.ones(shape), requires_grad=True)
+    out = getattr(F, fn)(x, p=0.3, training=True)
+    vals = np.unique(out.numpy())
+    np.testing.assert_allclose(vals, [0, 1 / 0.7])
+    kept = (out.numpy() != 0).mean()
+    assert abs(kept - 0.7) < 0.05
+    if fn != "dropout":                                    # whole channels are zero or kept together
+        spatial = int(fn[-2])
+        per_channel = out.numpy().reshape(out.shape[:out.ndim - spatial] + (-1,))
+        assert np.all(per_channel.min(axis=-1) == per_channel.max(axis=-1))
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, out.numpy())
+    assert getattr(F, fn)(x, p=0.3, training=False) is x
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        getattr(F, fn)(x, p=1.5)
