@@ -124,3 +124,130 @@ def test_dropout_variants(fn, shape):
     assert getattr(F, fn)(x, p=0.3, training=False) is x
     with pytest.raises(ValueError, match="between 0 and 1"):
         getattr(F, fn)(x, p=1.5)
+
+
+PADS = [
+    ("constant 1-D", (5,), (1, 2), "constant", None),
+    ("constant 2 dims value", (2, 3, 4), (1, 0, 2, 3), "constant", 0.5),
+    ("constant all 3 dims", (2, 3, 4), (1, 1, 0, 2, 3, 1), "constant", None),
+    ("constant negative crops", (2, 3, 6), (-1, 2, 1, -1), "constant", None),
+    ("reflect 1-D", (2, 3, 5), (2, 3), "reflect", None),
+    ("reflect 2-D", (2, 2, 4, 5), (1, 3, 2, 0), "reflect", None),
+    ("reflect unbatched", (2, 4, 5), (1, 1, 3, 2), "reflect", None),
+    ("replicate 2-D", (1, 2, 3, 4), (2, 1, 3, 2), "replicate", None),
+    ("replicate 3-D", (1, 1, 2, 3, 2), (1, 1, 2, 0, 1, 2), "replicate", None),
+    ("circular 2-D", (1, 2, 3, 4), (2, 1, 3, 0), "circular", None),
+    ("circular 1-D", (2, 2, 4), (4, 1), "circular", None),
+]
+
+
+@pytest.mark.parametrize("name,shape,pad,mode,value", PADS, ids=[p[0] for p in PADS])
+def test_pad(name, shape, pad, mode, value):
+    kw = dict(mode=mode) if value is None else dict(mode=mode, value=value)
+    helper_test_op([shape], lambda x: TF.pad(x, pad, **kw), lambda x: F.pad(x, pad, **kw), name="pad " + name)
+    x = mg.tensor(np.random.default_rng(3).standard_normal(shape), requires_grad=True)
+    assert mg.gradcheck(lambda t: F.pad(t, pad, **kw), [x])
+
+
+def test_pad_errors_like_torch():
+    x = mg.tensor(np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match="divisible by 2"):
+        F.pad(x, (1, 2, 3))
+    with pytest.raises(ValueError, match="too large"):
+        F.pad(x, (1,) * 8)
+    with pytest.raises(ValueError, match="less than the corresponding input dimension"):
+        F.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(NotImplementedError, match="unsupported mode"):
+        F.pad(x, (1, 1), mode="edge")
+    with pytest.raises(NotImplementedError, match="4-D or 5-D"):
+        F.pad(mg.tensor(np.zeros((2, 2, 2))), (1, 1, 1, 1, 1, 1), mode="replicate")
+
+
+@pytest.mark.parametrize("shape,norm", [((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((5, 6), 6)])
+def test_layer_norm(shape, norm):
+    ns = (norm,) if isinstance(norm, int) else norm
+    helper_test_op([shape, ns, ns], lambda x, w, b: TF.layer_norm(x, ns, w, b, eps=1e-4),
+                   lambda x, w, b: F.layer_norm(x, norm, w, b, eps=1e-4), name="layer_norm")
+    helper_test_op([shape], lambda x: TF.layer_norm(x, ns), lambda x: F.layer_norm(x, ns), name="layer_norm no affine")
+    x, w, b = (mg.tensor(np.random.default_rng(4).standard_normal(s), requires_grad=True) for s in (shape, ns, ns))
+    assert mg.gradcheck(lambda *t: F.layer_norm(t[0], ns, t[1], t[2]), [x, w, b])
+    with pytest.raises(ValueError, match=r"layer_norm: input of shape \(2, 3, 4\) does not end with"):
+        F.layer_norm(mg.tensor(np.zeros((2, 3, 4))), (3,))
+
+
+def test_group_and_instance_norm():
+    helper_test_op([(2, 6, 3, 2), (6,), (6,)], lambda x, w, b: TF.group_norm(x, 3, w, b),
+                   lambda x, w, b: F.group_norm(x, 3, w, b), name="group_norm")
+    helper_test_op([(2, 4, 5), (4,), (4,)], lambda x, w, b: TF.instance_norm(x, weight=w, bias=b),
+                   lambda x, w, b: F.instance_norm(x, weight=w, bias=b), name="instance_norm")
+    x, w, b = (mg.tensor(np.random.default_rng(5).standard_normal(s), requires_grad=True)
+               for s in ((2, 4, 3), (4,), (4,)))
+    assert mg.gradcheck(lambda *t: F.group_norm(t[0], 2, t[1], t[2]), [x, w, b])
+    assert mg.gradcheck(lambda *t: F.instance_norm(t[0], weight=t[1], bias=t[2]), [x, w, b])
+
+
+@pytest.mark.parametrize("p,dim", [(2.0, 1), (1.0, 0), (3.0, -1), (float("inf"), 1)])
+def test_normalize(p, dim):
+    helper_test_op([(3, 4, 2)], lambda x: TF.normalize(x, p=p, dim=dim), lambda x: F.normalize(x, p=p, dim=dim),
+                   name="normalize")
+    x = mg.tensor(np.random.default_rng(6).standard_normal((2, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda t: F.normalize(t, p=p, dim=dim if dim != -1 else 1), [x])
+
+
+def test_normalize_below_eps_and_cosine_similarity():
+    vals = [np.array([[0.0, 0.0], [1e-14, -2e-14], [3.0, 4.0]])]
+    helper_test_op(None, lambda x: TF.normalize(x, dim=1), lambda x: F.normalize(x, dim=1), vals=vals,
+                   name="normalize tiny")
+    helper_test_op([(3, 5), (3, 5)], lambda a, b: TF.cosine_similarity(a, b), lambda a, b: F.cosine_similarity(a, b),
+                   name="cosine_similarity")
+    helper_test_op([(4, 3), (1, 3)], lambda a, b: TF.cosine_similarity(a, b, dim=-1),
+                   lambda a, b: F.cosine_similarity(a, b, dim=-1), name="cosine_similarity broadcast")
+
+
+def test_prelu_and_glu():
+    helper_test_op(None, lambda x, w: TF.prelu(x, w), lambda x, w: F.prelu(x, w),
+                   vals=[_away_from([0], (2, 3, 4)), np.array([0.1, 0.3, -0.2])], name="prelu")
+    helper_test_op(None, lambda x, w: TF.prelu(x, w), lambda x, w: F.prelu(x, w),
+                   vals=[_away_from([0], (2, 3)), np.array([0.25])], name="prelu shared")
+    helper_test_op([(2, 6, 3)], lambda x: TF.glu(x, dim=1), lambda x: F.glu(x, dim=1), name="glu")
+    x = mg.tensor(_away_from([0], (2, 3, 2), seed=8), requires_grad=True)
+    w = mg.tensor(np.array([0.1, 0.3, -0.2]), requires_grad=True)
+    assert mg.gradcheck(lambda a, b: F.prelu(a, b), [x, w])
+
+
+def test_embedding():
+    idx = np.array([[0, 3, 3], [2, 0, 4]])
+    helper_test_op([(5, 3)], lambda w: TF.embedding(torch.tensor(idx), w), lambda w: F.embedding(idx, w),
+                   name="embedding")
+    helper_test_op([(5, 3)], lambda w: TF.embedding(torch.tensor(idx), w, padding_idx=3),
+                   lambda w: F.embedding(idx, w, padding_idx=3), name="embedding padding_idx")
+    w = mg.tensor(np.random.default_rng(9).standard_normal((5, 3)), requires_grad=True)
+    assert mg.gradcheck(lambda t: F.embedding(idx, t), [w])     # padding_idx is not a derivative: torch above
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(np.array([0, 5]), w)
+    with pytest.raises(TypeError, match="embedding: expected indices of an integer dtype"):
+        F.embedding(np.array([0.0, 1.0]), w)
+
+
+def test_embedding_max_norm_renormalises_looked_up_rows_like_torch():
+    rng = np.random.default_rng(10)
+    wt, idx = rng.standard_normal((6, 4)) * 3, np.array([1, 1, 4])
+    tw, mw = torch.tensor(wt), mg.tensor(wt.copy())
+    out_t = TF.embedding(torch.tensor(idx), tw, max_norm=1.5)
+    out_m = F.embedding(idx, mw, max_norm=1.5)
+    np.testing.assert_allclose(out_m.numpy(), out_t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mw.numpy(), tw.numpy(), rtol=1e-12)
+
+
+def test_one_hot():
+    idx = np.array([[0, 3], [2, 1]])
+    for nc in (-1, 6):
+        expected = TF.one_hot(torch.tensor(idx), nc).numpy()
+        got = F.one_hot(idx, nc).numpy()
+        assert got.dtype == np.int64 and np.array_equal(got, expected)
+    with pytest.raises(ValueError, match="non-negative"):
+        F.one_hot(np.array([-1, 0]))
+    with pytest.raises(ValueError, match="smaller than num_classes"):
+        F.one_hot(np.array([0, 3]), 3)
+    with pytest.raises(TypeError, match="integer dtype"):
+        F.one_hot(np.array([0.0, 1.0]))

@@ -5,23 +5,26 @@ Convolution, pooling and the two hot losses call the Numba kernels in minigrad.k
 vectorized NumPy. Gradients are only computed for inputs that need them (ctx.needs_input_grad): a frozen conv
 weight costs no weight gradient, and a first-layer conv computes no input gradient.
 """
-from .activation import (celu, elu, gelu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid,
-                         mish, relu, relu6, selu, sigmoid, silu, softplus, softshrink, softsign, tanh, tanhshrink,
-                         threshold)
+from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
+                         logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softplus, softshrink, softsign,
+                         tanh, tanhshrink, threshold)
 from .conv import conv2d, linear
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .loss import cross_entropy, nll_loss
 from .loss_pointwise import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss, soft_margin_loss)
-from .normalization import batch_norm
+from .normalization import batch_norm, cosine_similarity, group_norm, instance_norm, layer_norm, normalize
+from .padding import pad
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .softmax import log_softmax, logsumexp, softmax, softmin
+from .sparse import embedding, one_hot
 
 __all__ = ["conv2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
            "relu", "relu6", "sigmoid", "tanh", "threshold", "hardtanh", "leaky_relu", "elu", "selu", "celu", "gelu",
            "silu", "mish", "softplus", "softsign", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink",
-           "hardshrink", "softshrink",
-           "dropout", "dropout1d", "dropout2d", "dropout3d", "batch_norm",
+           "hardshrink", "softshrink", "prelu", "glu",
+           "dropout", "dropout1d", "dropout2d", "dropout3d", "batch_norm", "layer_norm", "group_norm",
+           "instance_norm", "normalize", "cosine_similarity", "pad", "embedding", "one_hot",
            "softmax", "softmin", "log_softmax", "logsumexp",
            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "soft_margin_loss"]

@@ -275,3 +275,46 @@ def softshrink(input, lambd=0.5):
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be >= 0, got {lambd}")
     return _Shrink("softshrink", lambd, soft=True)(input)
+
+
+class PReLUFn(Function):
+    """x > 0 ? x : w * x with one slope per channel (axis 1) or one shared slope."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        view = w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+        ctx.save_for_backward(x, view)
+        ctx.w_shape = w.shape
+        return np.where(x > 0, x, view * x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, view = ctx.saved_tensors
+        gx = np.where(x > 0, g, view * g) if ctx.needs_input_grad[0] else None
+        gw = None
+        if ctx.needs_input_grad[1]:
+            gxw = np.where(x > 0, 0, x * g)
+            gw = (gxw.sum() if len(ctx.w_shape) == 0 or ctx.w_shape == (1,) else
+                  gxw.sum(axis=tuple(a for a in range(x.ndim) if a != 1)))
+            gw = np.reshape(gw, ctx.w_shape)
+        return gx, gw
+
+
+def prelu(input, weight):
+    x = as_tensor(input)
+    n = weight.numel() if hasattr(weight, "numel") else np.size(weight)
+    if n != 1 and (x.ndim < 2 or x.shape[1] != n):
+        raise ValueError(f"prelu: weight with {n} slopes does not match the {x.shape[1] if x.ndim > 1 else 1} "
+                         f"channels of input {x.shape}")
+    return PReLUFn.apply(x, as_tensor(weight))
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) where a, b are the two halves of input along dim."""
+    x = as_tensor(input)
+    n = x.shape[dim] if x.ndim else 0
+    if n % 2:
+        raise ValueError(f"glu: halving dimension {dim} of input {x.shape} needs an even size, got {n}")
+    dim %= x.ndim
+    lead = (slice(None),) * dim
+    return x[lead + (slice(0, n // 2),)] * x[lead + (slice(n // 2, n),)].sigmoid()
