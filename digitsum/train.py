@@ -17,10 +17,13 @@ import numpy as np
 import minigrad
 from minigrad import optim
 
-from digitsum import checkpoint, metrics, models, plots
+from digitsum import models
+from digitsum.data import course as datasets
+from digitsum.data.loading import FreshComposites, train_val_split
+from digitsum.engine import checkpoints as checkpoint, metrics, plots
 from digitsum.cli import ArgumentParser, UserError, run
-from digitsum.evaluate import run_batches
-from digitsum.runs import default_out, latest_run, read_run, write_json, write_summary
+from digitsum.engine.inference import run_batches
+from digitsum.engine.runs import default_out, latest_run, read_run, write_json, write_summary
 
 
 def parse_args(argv):
@@ -78,10 +81,9 @@ def make_config(a, spec, seed):
 # ---------------------------------------------------------------- data
 def load_data(data_arg, cfg):
     """Train/val/test arrays (uint8 images, int64 sums) as the config asks."""
-    from digitsum import datasets
     folder = datasets.ensure_data(data_arg)
     d = datasets.load_course(folder)
-    tx, ty, vx, vy = datasets.train_val_split(d["train_x"], d["train_y"], cfg["val_fraction"],
+    tx, ty, vx, vy = train_val_split(d["train_x"], d["train_y"], cfg["val_fraction"],
                                               seed=cfg["split_seed"])
     if cfg["train_size"]:
         if cfg["train_size"] > len(tx):
@@ -216,7 +218,6 @@ def run_one(cfg, data, out):
     mc = cfg["model_config"]
     fresh = None
     if cfg["fresh_composites"]:
-        from digitsum.datasets import FreshComposites
         fresh = FreshComposites(seed=cfg["seed"], n=len(tx))
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_x, val_y = data["val"]

@@ -2,10 +2,12 @@
 import numpy as np
 
 import minigrad as mg
-from digitsum import augment, digit_reader, models
-from digitsum.datasets import normalize
-from digitsum.digit_reader import SPEC, readout
-from digitsum.metrics import digit_accuracy
+from digitsum import models
+from digitsum.data import augment
+from digitsum.models import digit_reader
+from digitsum.data.loading import normalize
+from digitsum.models.digit_reader import SPEC, readout
+from digitsum.engine.metrics import digit_accuracy
 
 SMALL = {"channels": [4, 4, 4], "hidden": 8}
 
@@ -79,7 +81,8 @@ def test_curriculum_starts_with_extreme_sums_then_permutes():
 
 
 def test_evaluate_shows_readings_grid_and_digit_accuracy(tmp_path, capsys, rng):
-    from digitsum import checkpoint, evaluate
+    from digitsum import evaluate
+    from digitsum.engine import checkpoints as checkpoint
     mg.manual_seed(0)
     ckpt = tmp_path / "ckpt.npz"
     checkpoint.save(ckpt, SPEC, SPEC.build(SMALL), SMALL)

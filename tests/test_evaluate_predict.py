@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum import checkpoint, evaluate, models, predict, train
+from digitsum import evaluate, models, predict, train
+from digitsum.engine import checkpoints as checkpoint
 from train_helpers import assert_user_error, make_course_folder, run_cli
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}

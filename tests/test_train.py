@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum import checkpoint, mnist, models, train
+from digitsum import models, train
+from digitsum.data import mnist
+from digitsum.engine import checkpoints as checkpoint
 from train_helpers import assert_user_error, make_course_folder
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}

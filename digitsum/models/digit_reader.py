@@ -1,7 +1,7 @@
 """`--model digits`: read the digits column by column and learn from sum labels alone.
 
 The network maps a 40x168 image to T = 42 columns (one per 4 pixels) and gives each column a distribution
-over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.sum_dp marginalises over every
+over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.models.sum_dp marginalises over every
 placement of the digits and returns the exact P(count = k, sum = s); the training loss is
 -log P(sum = label, count = 4), so the only supervision is the sum. Nothing here reads the generator's digit
 labels or boxes: they are used by evaluation scripts only, to report digit accuracy.
@@ -25,9 +25,10 @@ import numpy as np
 import minigrad.functional as F
 from minigrad import nn
 
-from digitsum import augment as augmentation
-from digitsum.models import H, ModelSpec
-from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
+from digitsum.data import augment as augmentation
+from digitsum.data.shapes import H
+from digitsum.models import ModelSpec
+from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
 BLANK_BIAS = 3.0
 CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
@@ -90,7 +91,7 @@ def readout(output):
 
 
 def augment(x, rng):
-    """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.augment):
+    """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.data.augment):
     a smooth random warp, then a random shift of up to SHIFT_X, SHIFT_Y px that never cuts ink. Why: without
     it the model fits its 27000 composites (train 99.9%, validation 95.9%); shifting moves every digit
     against the stride-4 column grid, warping gives each digit new handwriting."""

