@@ -8,7 +8,7 @@ import numpy as np
 
 from digitsum.data import course as datasets
 from digitsum.engine import checkpoints as checkpoint, metrics
-from digitsum.engine.inference import EVAL_BATCH, run_batches
+from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 from digitsum.engine.metrics import digit_accuracy
 from digitsum.engine.plots import draw_predictions
 from digitsum.cli import ArgumentParser, UserError, run
@@ -42,7 +42,7 @@ def format_report(m):
 
 def show_readings(spec, x, y, pred, outputs, a):
     """--show / --grid / --digit-labels: what a digit-reading model read (issue 6)."""
-    readings = spec.readout(outputs) if spec.readout is not None else None
+    readings = readouts(spec, outputs)
     for i in range(min(a.show, len(pred))):
         print(f"  image {i}: {readings[i] if readings else pred[i]}   (true sum {int(y[i])})")
     if a.grid:

@@ -11,7 +11,7 @@ import sys
 from digitsum.data import course as datasets
 from digitsum.engine import checkpoints as checkpoint
 from digitsum.cli import ArgumentParser, UserError, run
-from digitsum.engine.inference import EVAL_BATCH, run_batches
+from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 
 # The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights (issue 6).
 DEFAULT_CHECKPOINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
@@ -21,7 +21,7 @@ def predictions_csv(spec, pred, outputs):
     """The CSV text: header, then `index[,reading],sum` per image."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    readings = spec.readout(outputs) if spec.readout is not None else None
+    readings = readouts(spec, outputs)
     w.writerow(["index"] + (["reading"] if readings is not None else []) + ["sum"])
     for i, s in enumerate(pred):
         w.writerow([i] + ([readings[i]] if readings is not None else []) + [int(s)])

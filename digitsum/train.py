@@ -151,7 +151,7 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
     from tqdm import tqdm
     rng = np.random.default_rng([cfg["seed"], epoch])
     seed_everything(cfg["seed"], epoch)
-    order = spec.epoch_order(y, epoch, rng) if spec.epoch_order is not None else rng.permutation(len(x))
+    order = spec.epoch_order(y, epoch, rng)
     bs, mc = cfg["batch_size"], cfg["model_config"]
     model.train()
     loss_sum, correct, seen, t0 = 0.0, 0, 0, time.perf_counter()
@@ -161,7 +161,7 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
         for b, i in enumerate(range(0, len(x), bs)):
             idx = np.sort(order[i:i + bs])  # sorted: cheaper gathers; order within a batch is irrelevant
             xb = spec.encode_batch(x[idx], mc)
-            xb = minigrad.Tensor(spec.augment(xb, rng) if spec.augment is not None else xb)
+            xb = minigrad.Tensor(spec.augment(xb, rng))
             out = model(xb)
             loss = spec.loss(out, y[idx])
             value = float(loss.item())

@@ -28,3 +28,12 @@ def run_batches(spec, model, x, model_config, y=None, batch_size=EVAL_BATCH, enc
         return np.zeros(0, np.int64), (math.nan if y is not None else None), np.zeros((0,))
     loss = loss_sum / len(data) if y is not None else None
     return np.concatenate(preds), loss, np.concatenate(outputs)
+
+
+def readouts(spec, outputs):
+    """Human-readable readings, e.g. '7 2 5 1 -> 15' (the digits read, then the predicted sum), for models
+    that read digits (spec.read_digits); None for the others."""
+    if spec.read_digits is None:
+        return None
+    sums = spec.predict(outputs)
+    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(spec.read_digits(outputs), sums)]

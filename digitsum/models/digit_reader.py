@@ -18,7 +18,7 @@ at +3 so that, at initialisation, most columns read blank and P(count = 4) is no
 
 Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the model counts the
 digits itself, so the same checkpoint reads 3- or 5-digit images). Reading out: the best path (most likely
-symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1".
+symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1 -> 15" (digitsum.engine.inference).
 """
 import numpy as np
 
@@ -27,7 +27,7 @@ from minigrad import nn
 
 from digitsum.data import augment as augmentation
 from digitsum.data.shapes import H
-from digitsum.models import ModelSpec
+from digitsum.models.spec import ModelSpec
 from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
 BLANK_BIAS = 3.0
@@ -41,7 +41,7 @@ class DigitReader(nn.Module):
     """channels: (c0, c1, extra 3x3 convs at 10 x 42 ...); context: width of a column conv mixing neighbouring
     columns' features before the head (0: none); dropout: on the column features, training only."""
 
-    def __init__(self, channels=(32, 48, 64), hidden=128, context=0, dropout=0.0):
+    def __init__(self, channels=(32, 64, 96), hidden=192, context=3, dropout=0.1):
         super().__init__()
         c0, c1, *rest = channels
         layers = [nn.Conv2d(1, c0, 4, stride=2, padding=1), nn.BatchNorm2d(c0), nn.ReLU(),
@@ -84,12 +84,6 @@ def read_digits(output):
     return best_path_digits(output)
 
 
-def readout(output):
-    """Human-readable readings, e.g. '7 2 5 1 -> 15' (the sum is the DP's most probable sum)."""
-    sums = predict(output)
-    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
-
-
 def augment(x, rng):
     """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.data.augment):
     a smooth random warp, then a random shift of up to SHIFT_X, SHIFT_Y px that never cuts ink. Why: without
@@ -115,9 +109,17 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
                            rng.permutation(n)[:n - head]])
 
 
-SPEC = ModelSpec(
-    name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
-    read_digits=read_digits,
-    model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1},
-    train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},
-    description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")
+class DigitReaderSpec(ModelSpec):
+    name = "digits"
+    description = "column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only"
+    model_config = {"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1}
+    train_defaults = {"epochs": 12, "lr": 2e-3, "batch_size": 64}
+    build = staticmethod(build)
+    loss = staticmethod(loss)
+    predict = staticmethod(predict)
+    read_digits = staticmethod(read_digits)
+    augment = staticmethod(augment)
+    epoch_order = staticmethod(epoch_order)
+
+
+SPEC = DigitReaderSpec()
