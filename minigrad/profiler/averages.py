@@ -55,10 +55,11 @@ def average(events, group_by_input_shape=False, group_by_module=False):
     for ev in events:
         if ev.kind not in TABLE_KINDS:
             continue
-        key = (ev.name, ev.input_shapes if group_by_input_shape else None, ev.module if group_by_module else None)
+        name = "ProfilerStep*" if ev.name.startswith("ProfilerStep#") else ev.name     # as torch groups them
+        key = (name, ev.input_shapes if group_by_input_shape else None, ev.module if group_by_module else None)
         row = groups.get(key)
         if row is None:
-            row = groups[key] = FunctionEventAvg(ev.name, ev.kind, key[2] or "", key[1])
+            row = groups[key] = FunctionEventAvg(name, ev.kind, key[2] or "", key[1])
         row.add(ev)
     return EventList(groups.values(), group_by_input_shape, group_by_module)
 
