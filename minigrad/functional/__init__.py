@@ -8,7 +8,7 @@ weight costs no weight gradient, and a first-layer conv computes no input gradie
 from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
                          logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softplus, softshrink, softsign,
                          tanh, tanhshrink, threshold)
-from .conv import conv2d, linear
+from .conv import conv2d, conv_transpose2d, linear
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .loss import cross_entropy, nll_loss
 from .loss_pointwise import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
@@ -19,7 +19,7 @@ from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .softmax import log_softmax, logsumexp, softmax, softmin
 from .sparse import embedding, one_hot
 
-__all__ = ["conv2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+__all__ = ["conv2d", "conv_transpose2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
            "relu", "relu6", "sigmoid", "tanh", "threshold", "hardtanh", "leaky_relu", "elu", "selu", "celu", "gelu",
            "silu", "mish", "softplus", "softsign", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink",
            "hardshrink", "softshrink", "prelu", "glu",

@@ -4,7 +4,7 @@ import numpy as np
 from ..kernels._checks import pair
 from ..tensor import Tensor
 
-__all__ = ["pair", "as_tensor", "like", "resolve_dim", "array_of"]
+__all__ = ["pair", "as_tensor", "like", "unbatched", "resolve_dim", "array_of"]
 
 
 def as_tensor(x):
@@ -30,3 +30,11 @@ def resolve_dim(dim, axis):
             raise TypeError("got both 'dim' and its alias 'axis'")
         return axis
     return dim
+
+
+def unbatched(fn, x, *args):
+    """torch accepts (C, H, W) as a batch of one: run fn on (1, C, H, W) and drop the batch axis again."""
+    if x.ndim != 3:
+        return fn(x, *args)
+    out = fn(x.reshape((1,) + x.shape), *args)
+    return out.reshape(out.shape[1:])
