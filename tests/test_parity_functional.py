@@ -251,3 +251,20 @@ def test_one_hot():
         F.one_hot(np.array([0, 3]), 3)
     with pytest.raises(TypeError, match="integer dtype"):
         F.one_hot(np.array([0.0, 1.0]))
+
+
+def test_linear_shapes_and_errors():
+    helper_test_op([(2, 3, 4), (5, 4), (5,)], lambda x, w, b: TF.linear(x, w, b), lambda x, w, b: F.linear(x, w, b),
+                   name="linear")
+    helper_test_op([(4,), (5, 4)], lambda x, w: TF.linear(x, w), lambda x, w: F.linear(x, w), name="linear 1-D input")
+    helper_test_op([(2, 4), (4,)], lambda x, w: TF.linear(x, w), lambda x, w: F.linear(x, w),
+                   name="linear 1-D weight")
+    x = mg.tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"linear: mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)"):
+        F.linear(x, mg.tensor(np.zeros((4, 5))))
+    with pytest.raises(ValueError, match=r"linear: bias of shape \(3,\) does not match the 4 output features"):
+        F.linear(x, mg.tensor(np.zeros((4, 3))), mg.tensor(np.zeros(3)))
+    with pytest.raises(ValueError, match=r"linear: expected a 1-D or 2-D weight"):
+        F.linear(x, mg.tensor(np.zeros((4, 3, 1))))
+    with pytest.raises(ValueError, match="takes no bias"):
+        F.linear(x, mg.tensor(np.zeros(3)), mg.tensor(np.zeros(1)))
