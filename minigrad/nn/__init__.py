@@ -1,12 +1,28 @@
 """minigrad.nn: PyTorch-shaped layers and containers."""
-from . import functional
-from .containers import ModuleList, Sequential
+from . import functional, init
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+                         Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import Conv2d
-from .layers import Dropout, Flatten, Identity, Linear, ReLU, Sigmoid, Tanh
+from .layers import Dropout, Dropout1d, Dropout2d, Dropout3d, Flatten, Identity, Linear, Unflatten
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss, SoftMarginLoss)
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
+from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
+                      ReplicationPad1d, ReplicationPad2d, ZeroPad2d)
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
 
-__all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequential", "ModuleList", "Conv2d",
-           "Linear", "ReLU", "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "BatchNorm1d", "BatchNorm2d",
-           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "functional"]
+__all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequential", "ModuleList", "ModuleDict",
+           "ParameterList", "Conv2d", "Linear", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten",
+           "Unflatten", "Identity", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "Embedding", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "ReLU", "ReLU6", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus",
+           "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Hardshrink", "Softshrink",
+           "Threshold", "GLU", "PReLU", "Softmax", "LogSoftmax", "Softmin",
+           "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "BCELoss",
+           "BCEWithLogitsLoss", "SoftMarginLoss",
+           "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+           "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "functional", "init"]
