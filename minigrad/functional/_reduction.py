@@ -18,8 +18,7 @@ def reduce(values, reduction, dtype, denom=None):
     if reduction == "sum":
         return np.asarray(total, dtype=dtype)
     denom = values.size if denom is None else denom
-    with np.errstate(invalid="ignore", divide="ignore"):        # an empty mean is nan, as in torch
-        return np.asarray(total / denom if denom else np.nan, dtype=dtype)
+    return np.asarray(total / denom if denom else np.nan, dtype=dtype)     # an empty mean is nan, as in torch
 
 
 def upstream(g, reduction, shape, denom=None):
@@ -27,4 +26,4 @@ def upstream(g, reduction, shape, denom=None):
     if reduction == "none":
         return g
     scale = g if reduction == "sum" else g / (int(np.prod(shape)) if denom is None else denom)
-    return np.broadcast_to(np.asarray(scale), shape)
+    return np.full(shape, scale, dtype=g.dtype)

@@ -49,26 +49,35 @@ class _Targets:
 
     def __init__(self, name, shape, target, weight, ignore_index):
         t = array_of(target)
-        if t.dtype == np.bool_ or not (np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)):
+        expected = _loss_shape(shape)
+        if t.dtype.kind not in "iuf":
             raise TypeError(f"{name}: expected target of integer class indices (or float class probabilities "
                             f"shaped like the input), got dtype {t.dtype}")
-        if t.shape != _loss_shape(shape):
+        if t.shape != expected:
             raise ValueError(f"{name}: target shape {t.shape} does not match input shape {shape} (expected "
-                             f"{_loss_shape(shape)} for an input (N, C), (N, C, d1, ...) or unbatched (C,))")
-        if not np.issubdtype(t.dtype, np.integer):
-            if not np.all(t == np.round(t)):
-                raise ValueError(f"{name}: targets must be integer class indices, got non-integer values")
-        t = t.astype(np.int64).reshape(-1)
+                             f"{expected} for an input (N, C), (N, C, d1, ...) or unbatched (C,))")
+        if t.dtype.kind == "f" and not np.all(t == np.round(t)):
+            raise ValueError(f"{name}: targets must be integer class indices, got non-integer values")
+        t = t.astype(np.int64, copy=False).reshape(-1)
         c = shape[0] if len(shape) == 1 else shape[1]
         keep = t != ignore_index
-        bad = keep & ((t < 0) | (t >= c))
+        all_kept = bool(keep.all())
+        bad = (t < 0) | (t >= c)
+        if not all_kept:
+            bad &= keep
         if bad.any():
             raise TargetOutOfBounds(f"{name}: target {t[bad][0]} is out of bounds: classes must be in [0, {c}) "
                                     f"(input shape {shape}; ignore_index={ignore_index})")
-        self.index = np.where(keep, t, 0)
+        self.index = t if all_kept else np.where(keep, t, 0)
         self.keep = keep
-        self.row_weight = keep.astype(np.float64) if weight is None else np.where(keep, weight[self.index], 0.0)
-        self.denom = float(self.row_weight.sum())
+        if weight is None and all_kept:          # the common case: every row counts once
+            self.row_weight, self.denom = None, float(t.size)
+        else:
+            self.row_weight = keep.astype(np.float64) if weight is None else np.where(keep, weight[self.index], 0.0)
+            self.denom = float(self.row_weight.sum())
+
+    def weighted(self, rows):
+        return rows if self.row_weight is None else rows * self.row_weight
 
 
 def _class_weight(name, weight, c):
@@ -87,12 +96,12 @@ class CrossEntropyFn(Function):
     def forward(ctx, x, targets, reduction):
         losses, ctx.saved = K.cross_entropy_forward(_to_rows(x), targets.index)
         ctx.shape, ctx.targets, ctx.reduction = x.shape, targets, reduction
-        return reduce(_shape_losses(losses * targets.row_weight, x.shape), reduction, x.dtype, targets.denom)
+        return reduce(_shape_losses(targets.weighted(losses), x.shape), reduction, x.dtype, targets.denom)
 
     @staticmethod
     def backward(ctx, g):
         t = ctx.targets
-        scales = upstream(g, ctx.reduction, _loss_shape(ctx.shape), t.denom).reshape(-1) * t.row_weight
+        scales = t.weighted(upstream(g, ctx.reduction, _loss_shape(ctx.shape), t.denom).reshape(-1))
         return _from_rows(K.cross_entropy_backward(scales, ctx.saved), ctx.shape), None, None
 
 
@@ -158,7 +167,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     def coeff_smoothed(_):
         onehot = np.zeros((targets.index.size, c))
         onehot[np.arange(targets.index.size), targets.index] = 1.0
-        coeff = (1.0 - eps) * onehot * targets.row_weight[:, None] + (eps / c) * wrow * targets.keep[:, None]
+        coeff = (1.0 - eps) * targets.weighted(onehot.T).T + (eps / c) * wrow * targets.keep[:, None]
         return coeff, np.zeros_like(coeff)
     return SoftCrossEntropyFn.apply(x, None, coeff_smoothed, reduction, targets.denom)
 
@@ -167,14 +176,14 @@ class NLLLossFn(Function):
     @staticmethod
     def forward(ctx, logp, targets, reduction):
         rows = _to_rows(logp)
-        picked = -rows[np.arange(len(targets.index)), targets.index].astype(np.float64) * targets.row_weight
+        picked = targets.weighted(-rows[np.arange(len(targets.index)), targets.index].astype(np.float64))
         ctx.shape, ctx.targets, ctx.reduction = logp.shape, targets, reduction
         return reduce(_shape_losses(picked, logp.shape), reduction, logp.dtype, targets.denom)
 
     @staticmethod
     def backward(ctx, g):
         t = ctx.targets
-        scales = upstream(g, ctx.reduction, _loss_shape(ctx.shape), t.denom).reshape(-1) * t.row_weight
+        scales = t.weighted(upstream(g, ctx.reduction, _loss_shape(ctx.shape), t.denom).reshape(-1))
         c = ctx.shape[0] if len(ctx.shape) == 1 else ctx.shape[1]
         rows = np.zeros((len(t.index), c), dtype=g.dtype)
         rows[np.arange(len(t.index)), t.index] = -scales
