@@ -41,7 +41,7 @@ def format_report(m):
 
 
 def show_readings(spec, x, y, pred, outputs, a):
-    """--show / --grid / --digit-labels: what a digit-reading model read (issue 6)."""
+    """--show / --grid / --digit-labels: what a digit-reading model read."""
     readings = readouts(spec, outputs)
     for i in range(min(a.show, len(pred))):
         print(f"  image {i}: {readings[i] if readings else pred[i]}   (true sum {int(y[i])})")
