@@ -10,9 +10,9 @@ import sys
 
 from minigrad.serialization import atomic_write
 
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data import course as datasets
 from digitsum.engine import checkpoints as checkpoint
-from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 
 # The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights.
