@@ -8,8 +8,8 @@ from .activation import dropout, log_softmax, logsumexp, relu, sigmoid, softmax,
 from .conv import conv2d, conv_transpose2d, linear
 from .loss import cross_entropy, mse_loss, nll_loss
 from .normalization import batch_norm
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
 __all__ = ["conv2d", "conv_transpose2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "relu", "sigmoid", "tanh", "dropout", "batch_norm", "softmax", "log_softmax", "logsumexp",
-           "cross_entropy", "nll_loss", "mse_loss"]
+           "adaptive_max_pool2d", "relu", "sigmoid", "tanh", "dropout", "batch_norm", "softmax", "log_softmax",
+           "logsumexp", "cross_entropy", "nll_loss", "mse_loss"]
