@@ -14,13 +14,24 @@ def _is_int(v):
 
 
 def pair(v, name, op=None):
-    """int or (h, w) -> (h, w) of Python ints; anything else (floats, bools, 3 values) is a TypeError."""
+    """int, (n,) or (h, w) -> (h, w) of Python ints, as torch reads them; anything else (floats, bools,
+    3 values) is a TypeError."""
     if _is_int(v):
         return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_int(e) for e in v):
-        return int(v[0]), int(v[1])
+    if isinstance(v, (tuple, list)) and len(v) in (1, 2) and all(_is_int(e) for e in v):
+        return int(v[0]), int(v[-1])
     where = f"{op}(): " if op else ""
     raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 2 ints, got {v!r}")
+
+
+def single(v, name, op=None):
+    """int or (n,) -> n, as torch's 1-D ops read it (strings and None pass through)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (tuple, list)) and len(v) != 1:
+        where = f"{op}(): " if op else ""
+        raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 1 int, got {v!r}")
+    return pair(v, name, op)[0]
 
 
 def as_float(a, name, dtype=None):

@@ -1,5 +1,6 @@
-"""Pooling layers with torch's arguments (thin wrappers over minigrad.functional)."""
+"""1-D and 2-D pooling layers with torch's arguments (thin wrappers over minigrad.functional)."""
 from .. import functional as F
+from ..kernels._checks import single
 from .module import Module
 
 
@@ -54,3 +55,35 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
 
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class MaxPool1d(MaxPool2d):
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+
+class AvgPool1d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = (single(kernel_size, "kernel_size", "AvgPool1d"),)  # torch stores 1-tuples here
+        self.stride = self.kernel_size if stride is None else (single(stride, "stride", "AvgPool1d"),)
+        self.padding = (single(padding, "padding", "AvgPool1d"),)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    def forward(self, input):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
