@@ -15,7 +15,7 @@ from .functions import *  # noqa: F401,F403,E402  (torch.exp(x), torch.sum(x, di
 from .functions import __all__ as _function_names
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
-from . import functional, init, nn, optim  # noqa: E402
+from . import functional, init, nn, optim, profiler  # noqa: E402
 
 
 def is_tensor(obj):
@@ -26,6 +26,6 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "arange", "linspace", "randn", "rand", "randint", "randperm", "zeros_like", "ones_like", "empty_like",
            "full_like", "rand_like", "randn_like", "cat", "concat", "concatenate", "stack", "is_tensor",
            "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "manual_seed", "gradcheck",
-           "GradcheckError", "save", "load", "CheckpointError", "functional", "init", "nn", "optim",
+           "GradcheckError", "save", "load", "CheckpointError", "functional", "init", "nn", "optim", "profiler",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16", "short",
            "int32", "int", "int64", "long", "bool"] + list(_function_names)

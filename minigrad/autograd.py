@@ -10,6 +10,8 @@ from contextlib import ContextDecorator
 
 import numpy as np
 
+from .profiler import state as _profiler
+
 _state = threading.local()
 
 
@@ -128,8 +130,9 @@ class Function:
         needs, parents = tuple(needs), tuple(parents)
         track = True in needs and is_grad_enabled()
         ctx = Context(cls, parents, needs, track)
+        prof = _profiler.current
         try:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            out = cls.forward(ctx, *arrays, **kwargs) if prof is None else prof.forward(cls, ctx, arrays, kwargs)
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
@@ -226,7 +229,8 @@ def run_backward(root, grad, retain_graph=False):
         retained = getattr(ctx, "retained", None)
         if retained is not None:
             _accumulate(retained, g)
-        in_grads = ctx.fn.backward(ctx, g)
+        prof = _profiler.current
+        in_grads = ctx.fn.backward(ctx, g) if prof is None else prof.backward(ctx, g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         if len(in_grads) < len(ctx.parents):
