@@ -122,7 +122,8 @@ class ReduceMixin:
             return (d * d).sum(dims, keepdim=keep) / max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        var = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+        return ops.StdFromVar.apply(var)
 
     def logsumexp(self, dim, keepdim=False):
         from . import functional as F
@@ -146,7 +147,8 @@ class ReduceMixin:
 
     def cumsum(self, dim, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        return ops.CumSum.apply(x, x._dim(dim, "cumsum"))
+        d = x._dim(dim, "cumsum")
+        return x.clone() if x.ndim == 0 else ops.CumSum.apply(x, d)
 
     def norm(self, p=2, dim=None, keepdim=False):
         """p-norm (2 by default, 'fro' = 2, inf = max |x|) over dim or the whole tensor."""

@@ -95,9 +95,16 @@ class ShapeMixin:
         return self.transpose(-2, -1)
 
     def movedim(self, source, destination):
-        src = [self._dim(d, "movedim") for d in np.atleast_1d(source)]
-        dst = [self._dim(d, "movedim") for d in np.atleast_1d(destination)]
-        return self.permute(tuple(np.moveaxis(np.arange(self.ndim), src, dst).tolist()))
+        src = [self._dim(int(d), "movedim") for d in np.atleast_1d(source)]
+        dst = [self._dim(int(d), "movedim") for d in np.atleast_1d(destination)]
+        if len(src) != len(dst):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src}) and destination "
+                               f"({dst}) must have the same number of elements")
+        perm = [None] * self.ndim
+        for s, d in zip(src, dst):
+            perm[d] = s
+        rest = iter(d for d in range(self.ndim) if d not in src)
+        return self.permute([next(rest) if p is None else p for p in perm])
 
     moveaxis = movedim
 
@@ -165,7 +172,7 @@ class ShapeMixin:
         return self.repeat((1,) * (self.ndim - len(dims)) + tuple(dims))
 
     def roll(self, shifts, dims=None):
-        from .tensor import cat
+        from .creation import cat
         if dims is None:
             return self.flatten().roll(shifts, 0).reshape(self.shape)
         out = self

@@ -6,6 +6,6 @@ from .broadcast import unbroadcast  # noqa: F401
 from .elementwise import (Abs, Acos, Asin, Atan, Cast, Ceil, Clamp, Clone, Cos, Cosh, Exp, Expm1,  # noqa: F401
                           Floor, Log, Log1p, Log2, Log10, Overwrite, Reciprocal, ReLU, Round, Rsqrt, Sigmoid,
                           Sign, Sin, Sinh, Sqrt, Square, Tan, Tanh, Trunc)
-from .reduce import CumSum, Max, Mean, Prod, Sum  # noqa: F401
+from .reduce import CumSum, Max, Mean, Prod, StdFromVar, Sum  # noqa: F401
 from .shape import (Cat, Expand, Flip, Gather, GetItem, Repeat, Reshape, Scatter, SetItem, Stack,  # noqa: F401
                     Transpose, as_index)

@@ -111,3 +111,19 @@ class CumSum(Function):
     @staticmethod
     def backward(ctx, g):
         return np.flip(np.cumsum(np.flip(g, ctx.axis), axis=ctx.axis), ctx.axis)
+
+
+class StdFromVar(Function):
+    """sqrt of a variance; where the deviation is 0 its gradient is 0 (torch's std), not sqrt's infinity."""
+
+    @staticmethod
+    def forward(ctx, var):
+        out = np.sqrt(var)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(out == 0, 0, g / (2 * out)).astype(g.dtype, copy=False)
