@@ -88,7 +88,11 @@ def infer_array(data):
     """torch.tensor's inference: ndarrays keep their dtype, Python floats become float32, ints int64."""
     if isinstance(data, (np.ndarray, np.generic)):
         return check_array_dtype(np.array(data))
-    arr = check_array_dtype(np.array(data))
+    try:
+        arr = check_array_dtype(np.array(data))
+    except ValueError:
+        raise ValueError("tensor: expected a rectangular nested sequence of numbers (every row the same length)") \
+            from None
     if arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_FLOAT)
     elif arr.dtype.kind in "iu" and arr.dtype != np.int64:

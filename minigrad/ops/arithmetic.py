@@ -20,6 +20,9 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
+        if a.dtype == np.bool_ and b.dtype == np.bool_:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         ctx.shapes = (a.shape, b.shape)
         return a - b
 
@@ -194,6 +197,9 @@ class Where(Function):
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype == np.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
         return -a
 
     @staticmethod
