@@ -170,6 +170,49 @@ class Module:
     def double(self):
         return self._cast(np.float64)
 
+    def to(self, *args, device=None, dtype=None, **_):
+        """to(device), to(dtype), to(device, dtype), to(tensor): only the CPU exists; float dtypes cast."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and not a.startswith(("float", "double")) or type(a).__name__ == "device":
+                device = a
+            elif a is not None:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"Module.to({str(device)!r}): minigrad runs on the CPU only")
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype not in (np.float32, np.float64):
+                raise TypeError(f"Module.to only accepts float32 or float64 dtypes, but got {dtype}")
+            self._cast(dtype)
+        return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise RuntimeError("Module.cuda(): minigrad runs on the CPU only")
+
+    def register_module(self, name, module):
+        self.add_module(name, module)
+
+    def get_submodule(self, target):
+        """The module at a dotted path such as "features.0" ("" is this module)."""
+        mod = self
+        for part in target.split(".") if target else ():
+            if part not in mod._modules:
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{part}` (looking up {target!r})")
+            mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}` (looking up {target!r})")
+        return mod._parameters[name]
+
     # ------------------------------------------------------------ state dict
     def state_dict(self):
         """An OrderedDict of copies of every parameter and persistent buffer, with PyTorch key names."""

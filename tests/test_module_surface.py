@@ -1,0 +1,41 @@
+"""Module methods torch code calls beyond forward: to/cpu/cuda, get_submodule/get_parameter, register_module;
+mg.device and mg.cuda for device selection."""
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+from minigrad import nn
+
+
+def test_module_to_and_device_selection():
+    dev = mg.device("cuda" if mg.cuda.is_available() else "cpu")
+    assert str(dev) == "cpu" and repr(dev) == repr(torch.device("cpu")) and mg.cuda.device_count() == 0
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    assert m.to(dev) is m and m.cpu() is m and m.to("cpu:0") is m
+    m.to(mg.float64)
+    assert m[0].weight.dtype == np.float64 and m[0].bias.dtype == np.float64
+    m.to(torch_like := mg.zeros(1, dtype=mg.float32))
+    assert m[0].weight.dtype == np.float32 and torch_like.dtype == np.float32
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.to("cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.cuda()
+    with pytest.raises(RuntimeError, match="CPU only"):
+        mg.device("cuda:0")
+    with pytest.raises(TypeError, match="float32 or float64"):
+        m.to(mg.int64)
+
+
+def test_submodule_and_parameter_lookup_like_torch():
+    ours = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Linear(3, 1)))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.Linear(3, 1)))
+    assert type(ours.get_submodule("1.0")).__name__ == type(theirs.get_submodule("1.0")).__name__
+    assert ours.get_parameter("1.0.weight").shape == tuple(theirs.get_parameter("1.0.weight").shape)
+    assert ours.get_submodule("") is ours
+    with pytest.raises(AttributeError, match="has no attribute `2`"):
+        ours.get_submodule("2")
+    with pytest.raises(AttributeError, match="has no parameter `scale`"):
+        ours.get_parameter("0.scale")
+    ours.register_module("head", nn.Linear(1, 1))
+    assert "head.weight" in ours.state_dict()
