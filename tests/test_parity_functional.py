@@ -202,6 +202,8 @@ def test_normalize_below_eps_and_cosine_similarity():
                    name="cosine_similarity")
     helper_test_op([(4, 3), (1, 3)], lambda a, b: TF.cosine_similarity(a, b, dim=-1),
                    lambda a, b: F.cosine_similarity(a, b, dim=-1), name="cosine_similarity broadcast")
+    a, b = (mg.tensor(np.random.default_rng(s).standard_normal((3, 4)), requires_grad=True) for s in (11, 12))
+    assert mg.gradcheck(lambda u, v: F.cosine_similarity(u, v), [a, b])
 
 
 def test_prelu_and_glu():
@@ -213,6 +215,8 @@ def test_prelu_and_glu():
     x = mg.tensor(_away_from([0], (2, 3, 2), seed=8), requires_grad=True)
     w = mg.tensor(np.array([0.1, 0.3, -0.2]), requires_grad=True)
     assert mg.gradcheck(lambda a, b: F.prelu(a, b), [x, w])
+    assert mg.gradcheck(lambda a: F.glu(a, dim=1), [mg.tensor(np.random.default_rng(13).standard_normal((2, 4)),
+                                                              requires_grad=True)])
 
 
 def test_embedding():

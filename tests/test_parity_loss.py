@@ -108,6 +108,8 @@ def test_cross_entropy_errors_name_the_op_and_shapes():
         F.nll_loss(x, np.array([0, -1, 2]))
     with pytest.raises(TypeError, match="cross_entropy: expected target of integer class indices.*bool"):
         F.cross_entropy(x, np.array([True, False, True]))
+    with pytest.raises(TypeError, match="complex"):
+        F.cross_entropy(np.zeros((3, 4), np.complex64), np.array([0, 1, 2]))
     with pytest.raises(TypeError, match="cross_entropy: expected a floating point input"):
         F.cross_entropy(mg.Tensor._wrap(np.zeros((3, 4), np.int64)), np.array([0, 1, 2]))
     with pytest.raises(ValueError, match=r"weight of shape \(3,\) given for 4 classes"):
