@@ -187,3 +187,54 @@ def test_nn_init_namespace_matches_torch_statistics():
     g1, g2 = mg.Generator().manual_seed(5), mg.Generator().manual_seed(5)
     a = nn.init.normal_(nn.Parameter(np.empty(4)), generator=g1).numpy().copy()
     assert np.array_equal(a, nn.init.normal_(nn.Parameter(np.empty(4)), generator=g2).numpy())
+
+
+def _mha_parity(kwargs, q_shape, kv_len, call_kw, seed=5):
+    """torch's MultiheadAttention and ours with the same weights: outputs, attention weights, all gradients."""
+    rng = np.random.default_rng(seed)
+    for dtype in (np.float32, np.float64):
+        torch.manual_seed(seed)
+        tl = torch.nn.MultiheadAttention(**kwargs)
+        ml = nn.MultiheadAttention(**kwargs)
+        tl, ml = (tl.double(), ml.double()) if dtype == np.float64 else (tl, ml)
+        assert list(ml.state_dict()) == list(tl.state_dict())
+        ml.load_state_dict({k: v.numpy() for k, v in tl.state_dict().items()})
+        kv_shape = list(q_shape)
+        kv_shape[1 if kwargs.get("batch_first") and len(q_shape) == 3 else 0] = kv_len
+        vals = [rng.standard_normal(s).astype(dtype) for s in (q_shape, kv_shape, kv_shape)]
+        ts = [torch.tensor(v, requires_grad=True) for v in vals]
+        ms = [mg.tensor(v, requires_grad=True) for v in vals]
+        tkw = {k: torch.tensor(v.astype(dtype) if v.dtype.kind == "f" else v) if isinstance(v, np.ndarray) else v
+               for k, v in call_kw.items()}
+        (to, tw), (mo, mw) = tl(*ts, **tkw), ml(*ms, **call_kw)
+        compare("MultiheadAttention output", mo, to, dtype)
+        compare("MultiheadAttention weights", mw, tw, dtype)
+        g = rng.standard_normal(tuple(to.shape)).astype(dtype)
+        (to * torch.tensor(g)).sum().backward()
+        (mo * mg.tensor(g)).sum().backward()
+        for i, (m, t) in enumerate(zip(ms, ts)):
+            compare(f"MultiheadAttention input {i} grad", m.grad, t.grad, dtype)
+        mp = dict(ml.named_parameters())
+        for k, p in tl.named_parameters():
+            compare(f"MultiheadAttention {k} grad", mp[k].grad, p.grad, dtype)
+
+
+@pytest.mark.parametrize("kwargs,q_shape,kv_len,call_kw", [
+    (dict(embed_dim=8, num_heads=2), (4, 3, 8), 5, {}),
+    (dict(embed_dim=8, num_heads=4, batch_first=True), (3, 4, 8), 6, dict(average_attn_weights=False)),
+    (dict(embed_dim=6, num_heads=3, bias=False), (4, 6), 4, dict(attn_mask=np.triu(np.ones((4, 4), bool), 1))),
+    (dict(embed_dim=8, num_heads=2), (4, 2, 8), 5,
+     dict(key_padding_mask=np.array([[False] * 4 + [True], [False] * 5]))),
+    (dict(embed_dim=8, num_heads=2), (4, 2, 8), 4, dict(attn_mask=np.random.default_rng(1).standard_normal((4, 4)))),
+])
+def test_multihead_attention(kwargs, q_shape, kv_len, call_kw):
+    _mha_parity(kwargs, q_shape, kv_len, call_kw)
+
+
+def test_multihead_attention_gradcheck():
+    mg.manual_seed(0)
+    m = nn.MultiheadAttention(4, 2).double()
+    rng = np.random.default_rng(6)
+    q, k = (mg.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 1, 4), (2, 1, 4)])
+    params = list(m.parameters())
+    assert mg.gradcheck(lambda a, b, *ps: m(a, b, b)[0], [q, k, *params])

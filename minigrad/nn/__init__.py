@@ -1,5 +1,6 @@
 """minigrad.nn: PyTorch-shaped layers and containers."""
 from . import functional, init
+from .attention import MultiheadAttention
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                          Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
@@ -30,4 +31,5 @@ __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequent
            "BCEWithLogitsLoss", "SoftMarginLoss",
            "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
            "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "Upsample", "PixelShuffle", "PixelUnshuffle",
+           "MultiheadAttention",
            "functional", "init"]
