@@ -272,3 +272,25 @@ def test_linear_shapes_and_errors():
         F.linear(x, mg.tensor(np.zeros((4, 3, 1))))
     with pytest.raises(ValueError, match="takes no bias"):
         F.linear(x, mg.tensor(np.zeros(3)), mg.tensor(np.zeros(1)))
+
+
+NEGATIVE_PADS = [((3, 3, 3, 3), (-1, 2, -3, 4), dict(value=-np.inf)), ((3, 3, 3, 3), (1, 2, 3, 4), dict(value=np.inf)),
+                 ((1, 1, 5, 5), (3, -3, 0, -3), dict(mode="reflect")), ((1, 1, 5, 5), (3, -5, 1, -5), dict(mode="reflect")),
+                 ((1, 1, 5, 5), (4, 4, 0, 4), dict(mode="reflect")), ((3, 3, 3, 3), (-1, 2, 2, -1), dict(mode="replicate")),
+                 ((1, 1, 5, 5), (3, 11, 0, 30), dict(mode="replicate")), ((1, 1, 5, 5), (1, -2, 2, -1), dict(mode="circular")),
+                 ((1, 1, 5, 5), (-2, 1, 2, -3), dict(mode="circular")), ((1, 1, 5, 5, 5), (1, 2, 3, 5, 1, 2), dict(mode="circular"))]
+
+
+@pytest.mark.parametrize("shape,pad,kw", NEGATIVE_PADS, ids=[f"{p} {k}" for _, p, k in NEGATIVE_PADS])
+def test_pad_negative_and_large(shape, pad, kw):
+    """Negative pads crop (circular crops first, then wraps what is left), as in torch."""
+    helper_test_op([shape], lambda x: TF.pad(x, pad, **kw), lambda x: F.pad(x, pad, **kw), name="pad crop")
+
+
+def test_shape_errors_are_runtime_errors_like_torch():
+    with pytest.raises(RuntimeError, match="divisible by 2"):
+        F.pad(mg.tensor(np.zeros((3, 3))), (2, 0, 2))
+    with pytest.raises(RuntimeError, match="wrapping|exceeds"):
+        F.pad(mg.tensor(np.zeros((1, 1, 5, 5))), (3, 6, 0, 0), mode="circular")
+    with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
+        F.linear(mg.tensor(np.zeros((2, 3))), mg.tensor(np.zeros((4, 5))))

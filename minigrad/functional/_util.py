@@ -4,7 +4,11 @@ import numpy as np
 from ..kernels._checks import pair
 from ..tensor import Tensor
 
-__all__ = ["pair", "as_tensor", "like", "unbatched", "resolve_dim", "array_of"]
+__all__ = ["pair", "as_tensor", "like", "unbatched", "resolve_dim", "array_of", "ShapeError"]
+
+
+class ShapeError(ValueError, RuntimeError):
+    """Arguments whose shapes do not fit the op: a RuntimeError in torch, a ValueError by Python's convention."""
 
 
 def as_tensor(x):

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, pair, unbatched
+from ._util import ShapeError, as_tensor, pair, unbatched
 
 
 class Conv2dFn(Function):
@@ -71,18 +71,18 @@ def linear(x, weight, bias=None):
     x = as_tensor(x)
     w_shape, b_shape = tuple(weight.shape), None if bias is None else tuple(bias.shape)
     if weight.ndim not in (1, 2) or x.ndim == 0:
-        raise ValueError(f"linear: expected a 1-D or 2-D weight (out_features, in_features) and an input with at "
+        raise ShapeError(f"linear: expected a 1-D or 2-D weight (out_features, in_features) and an input with at "
                          f"least 1 dim, got input {tuple(x.shape)} and weight {w_shape}")
     if x.shape[-1] != w_shape[-1]:
         rows = int(np.prod(x.shape[:-1]))
-        raise ValueError(f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
+        raise ShapeError(f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
                          f"{'x'.join(map(str, w_shape[::-1]))}) (input {tuple(x.shape)}, weight {w_shape})")
     if weight.ndim == 1:
         if bias is not None:
-            raise ValueError(f"linear: a 1-D weight {w_shape} takes no bias, got bias {b_shape}")
+            raise ShapeError(f"linear: a 1-D weight {w_shape} takes no bias, got bias {b_shape}")
         return LinearFn.apply(x, weight.reshape(1, -1), None).reshape(x.shape[:-1])
     if bias is not None and b_shape != (w_shape[0],):
-        raise ValueError(f"linear: bias of shape {b_shape} does not match the {w_shape[0]} output features of "
+        raise ShapeError(f"linear: bias of shape {b_shape} does not match the {w_shape[0]} output features of "
                          f"weight {w_shape} (expected ({w_shape[0]},))")
     return LinearFn.apply(x, weight, bias)
 

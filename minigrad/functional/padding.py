@@ -7,9 +7,10 @@ the gradient back through the same maps, so each mode is defined once, by its ma
 import numpy as np
 
 from ..autograd import Function
-from ._util import as_tensor
+from ._util import ShapeError, as_tensor
 
 _MODES = ("constant", "reflect", "replicate", "circular")
+
 
 
 class ConstantPadFn(Function):
@@ -35,7 +36,8 @@ def _index_map(n, lo, hi, mode):
         return np.where(i >= n, 2 * (n - 1) - i, i)
     if mode == "replicate":
         return np.clip(i, 0, n - 1)
-    return i % n                                          # circular
+    start, stop = max(-lo, 0), n - max(-hi, 0)            # circular: crop negative pads, then wrap what is left
+    return start + np.arange(-max(lo, 0), stop - start + max(hi, 0)) % (stop - start)
 
 
 class IndexPadFn(Function):
@@ -63,18 +65,18 @@ def pad(input, pad, mode="constant", value=None):
     if mode not in _MODES:
         raise NotImplementedError(f"pad: unsupported mode {mode!r} (use one of {', '.join(_MODES)})")
     if len(pad) % 2:
-        raise ValueError(f"pad: padding length must be divisible by 2, got {len(pad)}")
+        raise ShapeError(f"pad: padding length must be divisible by 2, got {len(pad)}")
     k = len(pad) // 2
     if k > x.ndim:
-        raise ValueError(f"pad: padding length {len(pad)} is too large for a {x.ndim}-D input of shape {x.shape}")
+        raise ShapeError(f"pad: padding length {len(pad)} is too large for a {x.ndim}-D input of shape {x.shape}")
     widths = [(0, 0)] * (x.ndim - k) + [(pad[2 * j], pad[2 * j + 1]) for j in reversed(range(k))]
     for n, (lo, hi) in zip(x.shape, widths):
         if n + lo + hi < 0:
-            raise ValueError(f"pad: padding {pad} gives a negative size for input shape {x.shape}")
+            raise ShapeError(f"pad: padding {pad} gives a negative size for input shape {x.shape}")
     if mode == "constant":
         return ConstantPadFn.apply(x, widths, 0 if value is None else value)
     if value not in (None, 0):
-        raise ValueError(f"pad: padding mode {mode!r} does not take a value")
+        raise ShapeError(f"pad: padding mode {mode!r} does not take a value")
     if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
         raise NotImplementedError(f"pad: {mode} padding of the last {k} dims needs a {k + 1}-D or {k + 2}-D "
                                   f"input, got shape {x.shape} (pad {pad})")
@@ -83,11 +85,11 @@ def pad(input, pad, mode="constant", value=None):
         if lo == hi == 0:
             continue
         if mode == "reflect" and (lo >= n or hi >= n):
-            raise ValueError(f"pad: padding size should be less than the corresponding input dimension, "
+            raise ShapeError(f"pad: padding size should be less than the corresponding input dimension, "
                              f"but got padding {(lo, hi)} at dim {axis} of input {x.shape}")
-        if mode == "circular" and (lo > n or hi > n):
-            raise ValueError(f"pad: circular padding {(lo, hi)} exceeds dim {axis} of input {x.shape}")
+        if mode == "circular" and (lo > n or hi > n or n + min(lo, 0) + min(hi, 0) <= 0):
+            raise ShapeError(f"pad: circular padding {(lo, hi)} exceeds dim {axis} of input {x.shape}")
         if mode == "replicate" and n == 0:
-            raise ValueError(f"pad: replicate padding of an empty dim {axis} of input {x.shape}")
+            raise ShapeError(f"pad: replicate padding of an empty dim {axis} of input {x.shape}")
         maps.append((axis, _index_map(n, lo, hi, mode)))
     return IndexPadFn.apply(x, tuple(maps))
