@@ -5,27 +5,30 @@ Convolution, pooling and the two hot losses call the Numba kernels in minigrad.k
 vectorized NumPy. Gradients are only computed for inputs that need them (ctx.needs_input_grad): a frozen conv
 weight costs no weight gradient, and a first-layer conv computes no input gradient.
 """
+from .conv import conv2d, conv_transpose2d, fold, linear, unfold
+from .conv_pool_1d import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv_transpose1d,
+                           max_pool1d, max_unpool1d)
+from .conv_pool_3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, max_pool3d
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+
 from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
                          logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softplus, softshrink, softsign,
                          tanh, tanhshrink, threshold)
 from .attention import scaled_dot_product_attention
-from .conv import conv2d, conv_transpose2d, fold, linear, unfold
-from .conv_pool_1d import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv_transpose1d,
-                           max_pool1d)
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .loss import cross_entropy, nll_loss
 from .loss_pointwise import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss, soft_margin_loss)
 from .normalization import batch_norm, cosine_similarity, group_norm, instance_norm, layer_norm, normalize
 from .padding import pad
-from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .resample import interpolate, pixel_shuffle, pixel_unshuffle
 from .softmax import log_softmax, logsumexp, softmax, softmin
 from .sparse import embedding, one_hot
 
-__all__ = ["conv2d", "conv_transpose2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "adaptive_max_pool2d", "unfold", "fold", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d",
-           "adaptive_avg_pool1d", "adaptive_max_pool1d",
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "linear",
+           "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d",
            "relu", "relu6", "sigmoid", "tanh", "threshold", "hardtanh", "leaky_relu", "elu", "selu", "celu", "gelu",
            "silu", "mish", "softplus", "softsign", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink",
            "hardshrink", "softshrink", "prelu", "glu",
