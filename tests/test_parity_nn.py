@@ -238,3 +238,16 @@ def test_multihead_attention_gradcheck():
     q, k = (mg.tensor(rng.standard_normal(s), requires_grad=True) for s in [(3, 1, 4), (2, 1, 4)])
     params = list(m.parameters())
     assert mg.gradcheck(lambda a, b, *ps: m(a, b, b)[0], [q, k, *params])
+
+
+@pytest.mark.parametrize("make,shape", [(lambda m: m.RMSNorm(4), (2, 3, 4)), (lambda m: m.RMSNorm((3, 4), eps=1e-3), (2, 3, 4)),
+                                        (lambda m: m.RMSNorm(4, elementwise_affine=False), (3, 4)),
+                                        (lambda m: m.BatchNorm3d(3), (2, 3, 2, 2, 3)),
+                                        (lambda m: m.InstanceNorm3d(2, affine=True), (2, 2, 3, 2, 2))])
+def test_more_normalization_layers(make, shape):
+    layer_parity(lambda: make(torch.nn), lambda: make(nn), shape, seed=7)
+
+
+def test_rms_norm_functional_gradcheck():
+    x, w = (mg.tensor(np.random.default_rng(8).standard_normal(s), requires_grad=True) for s in ((2, 3, 4), (3, 4)))
+    assert mg.gradcheck(lambda a, b: mg.nn.functional.rms_norm(a, (3, 4), b, eps=1e-6), [x, w])

@@ -85,3 +85,14 @@ def test_resample_layers():
                          (nn.PixelShuffle(2), torch.nn.PixelShuffle(2)), (nn.PixelUnshuffle(1), torch.nn.PixelUnshuffle(1))]:
         np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
         assert repr(ours) == repr(theirs)
+
+
+def test_scaled_dot_product_attention_grouped_heads_and_errors():
+    helper_test_op([(2, 6, 3, 4), (2, 3, 5, 4), (2, 3, 5, 4)],
+                   lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+                   lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True), name="sdpa gqa")
+    q, k = mg.tensor(np.zeros((1, 5, 3, 4))), mg.tensor(np.zeros((1, 3, 3, 4)))
+    with pytest.raises(RuntimeError, match="must divide the number of heads"):
+        F.scaled_dot_product_attention(q, k, k, enable_gqa=True)
+    with pytest.raises(RuntimeError, match="is_causal"):
+        F.scaled_dot_product_attention(k, k, k, attn_mask=np.ones((3, 3), bool), is_causal=True)

@@ -19,7 +19,8 @@ from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .loss import cross_entropy, nll_loss
 from .loss_pointwise import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss, soft_margin_loss)
-from .normalization import batch_norm, cosine_similarity, group_norm, instance_norm, layer_norm, normalize
+from .normalization import (batch_norm, cosine_similarity, group_norm, instance_norm, layer_norm, normalize,
+                            rms_norm)
 from .padding import pad
 from .resample import interpolate, pixel_shuffle, pixel_unshuffle
 from .softmax import log_softmax, logsumexp, softmax, softmin
@@ -32,7 +33,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "relu", "relu6", "sigmoid", "tanh", "threshold", "hardtanh", "leaky_relu", "elu", "selu", "celu", "gelu",
            "silu", "mish", "softplus", "softsign", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink",
            "hardshrink", "softshrink", "prelu", "glu",
-           "dropout", "dropout1d", "dropout2d", "dropout3d", "batch_norm", "layer_norm", "group_norm",
+           "dropout", "dropout1d", "dropout2d", "dropout3d", "batch_norm", "layer_norm", "rms_norm", "group_norm",
            "instance_norm", "normalize", "cosine_similarity", "pad", "embedding", "one_hot", "interpolate",
            "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention",
            "softmax", "softmin", "log_softmax", "logsumexp",

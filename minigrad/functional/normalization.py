@@ -102,15 +102,45 @@ def _affine(y, weight, bias, view):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing dims given by normalized_shape, then scale and shift elementwise."""
     x = as_tensor(input)
+    y = StandardizeFn.apply(x, _trailing("layer_norm", x, normalized_shape, weight, bias), eps)
+    return _affine(y, weight, bias, None)
+
+
+class RMSNormalizeFn(Function):
+    """x / sqrt(mean(x^2) + eps) over `axes`."""
+
+    @staticmethod
+    def forward(ctx, x, axes, eps):
+        inv = (1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)).astype(x.dtype)
+        y = x * inv
+        ctx.save_for_backward(y, inv)
+        ctx.axes = axes
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, inv = ctx.saved_tensors
+        return inv * (g - y * (g * y).mean(axis=ctx.axes, keepdims=True)), None, None
+
+
+def _trailing(name, x, normalized_shape, *params):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.shape[x.ndim - k:] != shape:
-        raise ValueError(f"layer_norm: input of shape {x.shape} does not end with normalized_shape {shape}")
-    for name, p in (("weight", weight), ("bias", bias)):
+        raise ValueError(f"{name}: input of shape {x.shape} does not end with normalized_shape {shape}")
+    for pname, p in zip(("weight", "bias"), params):
         if p is not None and p.shape != shape:
-            raise ValueError(f"layer_norm: {name} of shape {p.shape} does not match normalized_shape {shape}")
-    y = StandardizeFn.apply(x, tuple(range(x.ndim - k, x.ndim)), eps)
-    return _affine(y, weight, bias, None)
+            raise ValueError(f"{name}: {pname} of shape {p.shape} does not match normalized_shape {shape}")
+    return tuple(range(x.ndim - k, x.ndim))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing normalized_shape, times weight; eps defaults to the dtype's
+    machine epsilon, as in torch."""
+    x = as_tensor(input)
+    axes = _trailing("rms_norm", x, normalized_shape, weight)
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    return _affine(RMSNormalizeFn.apply(x, axes, eps), weight, None, None)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
