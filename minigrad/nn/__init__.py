@@ -19,6 +19,7 @@ from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, In
 from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
                       ReplicationPad1d, ReplicationPad2d, ZeroPad2d)
 from .resample import PixelShuffle, PixelUnshuffle, Upsample
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
 
 __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequential", "ModuleList", "ModuleDict",
@@ -29,7 +30,8 @@ __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequent
            "Linear", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "Flatten", "Unflatten", "Identity",
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "Embedding",
-           "MultiheadAttention", "Upsample", "PixelShuffle", "PixelUnshuffle",
+           "MultiheadAttention", "Upsample", "PixelShuffle", "PixelUnshuffle", "RNNCell", "LSTMCell", "GRUCell",
+           "RNN", "LSTM", "GRU",
            "ReLU", "ReLU6", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Hardshrink", "Softshrink",
            "Threshold", "GLU", "PReLU", "Softmax", "LogSoftmax", "Softmin",
