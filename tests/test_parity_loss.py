@@ -202,3 +202,37 @@ def test_binary_cross_entropy_weight_edges_and_errors():
         F.binary_cross_entropy(mg.tensor([0.5, 1.5]), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"mse_loss: input shape \(4, 1\) and target shape \(4,\) differ"):
         F.mse_loss(mg.tensor(np.zeros((4, 1))), np.zeros(4))
+
+
+SIGNS = np.array([1.0, -1.0, -1.0, 1.0])
+MARGIN_CASES = [
+    ("margin_ranking_loss", [(4,), (4,)], lambda lib, x: dict(target=_c(lib, SIGNS, x), margin=0.3), {}),
+    ("hinge_embedding_loss", [(4, 3)], lambda lib, x: dict(target=_c(lib, np.tile(SIGNS[:, None], 3), x)),
+     dict(reduction="sum")),
+    ("cosine_embedding_loss", [(4, 5), (4, 5)], lambda lib, x: dict(target=_c(lib, SIGNS, x), margin=0.1), {}),
+    ("pairwise_distance", [(4, 5), (4, 5)], lambda lib, x: dict(p=3.0), {}),
+    ("triplet_margin_loss", [(4, 5), (4, 5), (4, 5)], lambda lib, x: dict(margin=2.0), {}),
+    ("triplet_margin_loss", [(4, 5), (4, 5), (4, 5)], lambda lib, x: dict(swap=True, p=1), dict(reduction="none")),
+    ("multilabel_soft_margin_loss", [(4, 3)],
+     lambda lib, x: dict(target=_c(lib, (SIGNS[:, None] * np.array([1, -1, 1]) > 0).astype(float), x)), {}),
+    ("poisson_nll_loss", [(4, 3)], lambda lib, x: dict(target=_c(lib, np.arange(12.0).reshape(4, 3) / 3, x)), {}),
+    ("poisson_nll_loss", [(4, 3)],
+     lambda lib, x: dict(target=_c(lib, np.arange(12.0).reshape(4, 3) / 3, x), log_input=False, full=True), {}),
+    ("gaussian_nll_loss", [(4, 3), (4, 3)], lambda lib, x: dict(var=_c(lib, np.linspace(0.2, 2, 4)[:, None], x)),
+     dict(full=True)),
+]
+
+
+def _c(lib, values, like_x):
+    """A constant in x's dtype for either library."""
+    return torch.tensor(values, dtype=like_x.dtype) if lib == "torch" else values.astype(like_x.dtype)
+
+
+@pytest.mark.parametrize("fn,shapes,consts,kw", MARGIN_CASES, ids=[f"{c[0]} {c[3]}" for c in MARGIN_CASES])
+def test_margin_and_likelihood_losses(fn, shapes, consts, kw):
+    low = 0.2 if fn == "poisson_nll_loss" else -2.0
+    helper_test_op(shapes, lambda *xs: getattr(TF, fn)(*xs, **consts("torch", xs[0]), **kw),
+                   lambda *xs: getattr(F, fn)(*xs, **consts("mg", xs[0]), **kw), low=low, name=fn)
+    rng = np.random.default_rng(9)
+    xs = [mg.tensor(rng.uniform(low, 2.0, s), requires_grad=True) for s in shapes]
+    assert mg.gradcheck(lambda *t: getattr(F, fn)(*t, **consts("mg", t[0]), **kw), xs)

@@ -251,3 +251,30 @@ def test_more_normalization_layers(make, shape):
 def test_rms_norm_functional_gradcheck():
     x, w = (mg.tensor(np.random.default_rng(8).standard_normal(s), requires_grad=True) for s in ((2, 3, 4), (3, 4)))
     assert mg.gradcheck(lambda a, b: mg.nn.functional.rms_norm(a, (3, 4), b, eps=1e-6), [x, w])
+
+
+@pytest.mark.parametrize("name,kwargs,nargs", [
+    ("MarginRankingLoss", dict(margin=0.2), 2), ("CosineEmbeddingLoss", dict(margin=0.1), 2),
+    ("HingeEmbeddingLoss", dict(margin=0.5), 1), ("TripletMarginLoss", dict(margin=1.5, p=1.0), 3),
+    ("MultiLabelSoftMarginLoss", dict(), 1), ("PoissonNLLLoss", dict(log_input=True), 1),
+    ("GaussianNLLLoss", dict(full=True), 1), ("PairwiseDistance", dict(p=3.0), 2), ("CosineSimilarity", dict(dim=0), 2)])
+def test_more_loss_and_distance_layers(name, kwargs, nargs):
+    rng = np.random.default_rng(10)
+    xs = [rng.standard_normal((4, 3)) for _ in range(nargs)]
+    extra = {"MarginRankingLoss": [np.array([1.0, -1, 1, -1])], "CosineEmbeddingLoss": [np.array([1.0, -1, 1, -1])],
+             "HingeEmbeddingLoss": [np.sign(rng.standard_normal((4, 3)))],
+             "MultiLabelSoftMarginLoss": [(rng.uniform(size=(4, 3)) > 0.5).astype(float)],
+             "PoissonNLLLoss": [rng.uniform(0, 3, (4, 3))],
+             "GaussianNLLLoss": [rng.standard_normal((4, 3)), rng.uniform(0.5, 2, (4, 1))]}.get(name, [])
+    if name == "MarginRankingLoss":
+        xs = [x[:, 0] for x in xs]
+    for dtype in (np.float32, np.float64):
+        ts = [torch.tensor(x.astype(dtype), requires_grad=True) for x in xs]
+        ms = [mg.tensor(x.astype(dtype), requires_grad=True) for x in xs]
+        out_t = getattr(torch.nn, name)(**kwargs)(*ts, *[torch.tensor(e.astype(dtype)) for e in extra])
+        out_m = getattr(nn, name)(**kwargs)(*ms, *[e.astype(dtype) for e in extra])
+        compare(f"{name} forward", out_m, out_t, dtype)
+        out_t.sum().backward()
+        out_m.sum().backward()
+        for m, t in zip(ms, ts):
+            compare(f"{name} grad", m.grad, t.grad, dtype)

@@ -17,6 +17,8 @@ from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswis
 from .attention import scaled_dot_product_attention
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .loss import cross_entropy, nll_loss
+from .loss_margin import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss,
+                          multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, triplet_margin_loss)
 from .loss_pointwise import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss, soft_margin_loss)
 from .normalization import (batch_norm, cosine_similarity, group_norm, instance_norm, layer_norm, normalize,
@@ -38,4 +40,6 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention",
            "softmax", "softmin", "log_softmax", "logsumexp",
            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "soft_margin_loss"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "soft_margin_loss",
+           "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "pairwise_distance",
+           "triplet_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
