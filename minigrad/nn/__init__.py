@@ -23,6 +23,7 @@ from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d
 from .resample import PixelShuffle, PixelUnshuffle, Upsample
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sparse import Embedding
+from .transformer import TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer
 
 __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequential", "ModuleList", "ModuleDict",
            "ParameterList", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold",
@@ -33,7 +34,8 @@ __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequent
            "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "RMSNorm", "GroupNorm", "InstanceNorm1d",
            "InstanceNorm2d", "InstanceNorm3d", "Embedding",
            "MultiheadAttention", "Upsample", "PixelShuffle", "PixelUnshuffle", "RNNCell", "LSTMCell", "GRUCell",
-           "RNN", "LSTM", "GRU",
+           "RNN", "LSTM", "GRU", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+           "TransformerDecoder",
            "ReLU", "ReLU6", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus",
            "Softsign", "Hardtanh", "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Hardshrink", "Softshrink",
            "Threshold", "GLU", "PReLU", "Softmax", "LogSoftmax", "Softmin",
