@@ -228,3 +228,15 @@ def test_nonfinite_arrays_are_named():
     arrays = {"a": np.ones(3), "b": np.array([1.0, np.nan]), "c": np.array([np.inf], np.float32),
               "n": np.arange(3), "meta": "text"}
     assert nonfinite_arrays(arrays) == ["b", "c"]
+
+
+def test_weights_with_nan_or_inf_are_refused_and_named():
+    from minigrad import nn
+    from minigrad.models.weights import fit_state_dict
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    arrays = {k: np.array(v.data if hasattr(v, "data") else v) for k, v in model.state_dict().items()}
+    assert fit_state_dict(model, arrays, "the MLP", "w.npz").keys() == arrays.keys()
+    arrays["0.weight"][1, 2] = np.nan
+    arrays["2.bias"][0] = np.inf
+    with pytest.raises(WeightsError, match=r"w.npz does not fit the MLP: NaN or inf in: 0.weight, 2.bias$"):
+        fit_state_dict(model, arrays, "the MLP", "w.npz")
