@@ -60,11 +60,13 @@ def remove_stale_temp_files(path):
 
 
 @contextmanager
-def atomic_write(path, mode="wb"):
+def atomic_write(path, mode="wb", replace=True):
     """Open a temporary file beside `path`; on success fsync it and rename it over `path`.
 
     On any exception the temporary file is removed and `path` is left untouched, so a crash
     (even kill -9 between write and rename) never leaves a half-written file under the real name.
+    replace=False never replaces an existing `path` (not even one created while writing): the temp file
+    is hard-linked to `path`, which raises FileExistsError if anything is there.
     The temp file is flock-ed until it is renamed, so the temp files of killed writers can be told from
     live ones: the next atomic_write of the same path removes them (remove_stale_temp_files).
     """
@@ -83,7 +85,11 @@ def atomic_write(path, mode="wb"):
             yield f
             f.flush()
             os.fsync(f.fileno())
-            os.replace(tmp, path)    # before close: the lock is held until the temp name is gone
+            if replace:
+                os.replace(tmp, path)    # before close: the lock is held until the temp name is gone
+            else:
+                os.link(tmp, path)
+                os.unlink(tmp)
     except BaseException:
         try:
             os.unlink(tmp)

@@ -9,7 +9,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.serialization import CheckpointError, remove_stale_temp_files
+from minigrad.serialization import CheckpointError, atomic_write, remove_stale_temp_files
 
 
 def test_nested_round_trip(tmp_path):
@@ -159,3 +159,18 @@ def test_stale_temp_cleanup_touches_only_that_files_temps(tmp_path):
     assert [os.path.basename(p) for p in removed] == [".last.npz.abc.tmp"]
     assert sorted(os.listdir(tmp_path)) == [".best.npz.abc.tmp", ".last.npz.link.tmp", ".last.npz.new.tmp",
                                             ".last.npz.x.tmp.keep", "last.npz.tmp"]
+
+
+def test_atomic_write_without_replace_never_replaces(tmp_path):
+    path = tmp_path / "out.csv"
+    with atomic_write(path, "w", replace=False) as f:
+        f.write("first")
+    with pytest.raises(FileExistsError):
+        with atomic_write(path, "w", replace=False) as f:
+            f.write("second")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "link.csv")
+    with pytest.raises(FileExistsError):
+        with atomic_write(tmp_path / "link.csv", "w", replace=False) as f:
+            f.write("third")
+    assert path.read_text() == "first" and not (tmp_path / "elsewhere").exists()
+    assert sorted(os.listdir(tmp_path)) == ["link.csv", "out.csv"]
