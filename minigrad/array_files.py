@@ -14,6 +14,7 @@ DEFAULT_MAX_ARRAY_BYTES (2 GiB). Memory-mapped .npy arrays are not held in memor
 apply to them; their size must still match the file's.
 """
 import math
+import mmap
 import os
 import zipfile
 
@@ -166,6 +167,17 @@ def read_npz(path, error, what, max_bytes=None, entry_limits=None):
         if isinstance(e, error):
             raise
         raise error(f"{path} is not a readable {what} (truncated or corrupt: {' '.join(str(e).split())})") from None
+
+
+def release_pages(a):
+    """Drop the pages of the memory-mapped array `a` from this process's resident memory; the OS page
+    cache keeps them, so reading them again is cheap. Lets a loop over a large mapped file run in bounded
+    memory. Does nothing for in-memory arrays."""
+    base = a
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
 
 
 def nonfinite_arrays(arrays):
