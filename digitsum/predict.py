@@ -12,9 +12,10 @@ from tqdm import tqdm
 
 from minigrad.array_files import release_pages
 
-from digitsum import checkpoint, image_files
 from digitsum.cli import ArgumentParser, UserError, run
-from digitsum.evaluate import EVAL_BATCH, run_batches
+from digitsum.data import image_files
+from digitsum.engine import checkpoints as checkpoint
+from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 from digitsum.output_files import check_output_file, write_output_file
 
 # The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights (issue 6).
@@ -22,12 +23,12 @@ DEFAULT_CHECKPOINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "p
 
 
 def csv_header(spec):
-    return ["index"] + (["reading"] if spec.readout is not None else []) + ["sum"]
+    return ["index"] + (["reading"] if spec.read_digits is not None else []) + ["sum"]
 
 
 def csv_rows(spec, first_index, pred, outputs):
     """`index[,reading],sum` rows for one chunk of images starting at image `first_index`."""
-    readings = spec.readout(outputs) if spec.readout is not None else None
+    readings = readouts(spec, outputs)
     return [[first_index + i] + ([readings[i]] if readings is not None else []) + [int(s)]
             for i, s in enumerate(pred)]
 

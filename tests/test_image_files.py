@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from numpy.lib import format as npy_format
 
-from digitsum import image_files
+from digitsum.data import image_files
 from digitsum.cli import UserError
-from digitsum.image_files import check_pixels, load_images, open_images
+from digitsum.data.image_files import check_pixels, load_images, open_images
 from minigrad.array_files import release_pages
 
 

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum import checkpoint, image_files, models, predict
-from digitsum.evaluate import run_batches
+from digitsum import models, predict
+from digitsum.data import image_files
+from digitsum.engine import checkpoints as checkpoint
+from digitsum.engine.inference import run_batches
 from train_helpers import assert_user_error, run_cli, synthetic_images
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from digitsum.cli import UserError
-from digitsum.run_claim import LOCK_NAME, claim_run_folder, remove_stale_run_temps
+from digitsum.engine.run_claim import LOCK_NAME, claim_run_folder, remove_stale_run_temps
 
-HOLD = ("import sys, time\nfrom digitsum.run_claim import claim_run_folder\n"
+HOLD = ("import sys, time\nfrom digitsum.engine.run_claim import claim_run_folder\n"
         "with claim_run_folder(sys.argv[1], new=sys.argv[2] == 'new'):\n"
         "    print('ready', flush=True)\n    time.sleep(60)\n")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -15,8 +15,8 @@ import numpy as np
 from minigrad.array_files import load_npy, max_array_bytes, release_pages
 
 from digitsum.cli import UserError
+from digitsum.data.shapes import H, W
 
-H, W = 40, 168
 CHUNK_IMAGES = 2048  # images scanned or converted at once: 14 MB of uint8, 55 MB as float32
 
 
