@@ -5,6 +5,7 @@ Every epoch ends with an atomic `last.npz` (model, optimizer, scheduler, epoch, 
 weights as an uninterrupted run: all randomness after initialisation is drawn from generators seeded by
 (seed, epoch), so the epoch counter in last.npz is the whole RNG state.
 """
+import contextlib
 import functools
 import math
 import os
@@ -23,6 +24,7 @@ from digitsum.data.loading import FreshComposites, train_val_split
 from digitsum.engine import checkpoints as checkpoint, metrics, plots
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.engine.inference import run_batches
+from digitsum.engine.run_claim import check_new_run_folder, claim_run_folder
 from digitsum.engine.runs import default_out, latest_run, read_run, write_json, write_summary
 
 
@@ -213,7 +215,7 @@ def run_one(cfg, data, out):
                 sched.load_state_dict(obj["scheduler"])
         except (KeyError, ValueError, TypeError, IndexError) as e:
             raise UserError(f"{last_path}: optimizer/scheduler state does not fit this run ({e})") from None
-        state.update({k: obj[k] for k in state if k in obj and k != "config"})
+        state.update(checkpoint.saved_progress(obj, last_path))
         print(f"resuming {out} after epoch {state['epoch']}/{cfg['epochs']}")
     mc = cfg["model_config"]
     fresh = None
@@ -302,26 +304,31 @@ def _metrics_doc(cfg, state, data, finished):
 
 
 def main(argv=None):
-    a = parse_args(argv)
+    with contextlib.ExitStack() as claims:  # the run folder's claim is held until training ends
+        return run_training(parse_args(argv), claims)
+
+
+def run_training(a, claims):
+    """Run (or --resume) the training described by the parsed arguments `a`."""
     if a.init_from and not os.path.isfile(a.init_from):
         raise UserError(f"{a.init_from}: weights file not found")
     if a.resume:
         out = a.out or latest_run(a.model or "regressor")
         template = read_run(out, a)
         seeds = template["seeds"]
+        claims.enter_context(claim_run_folder(out, new=False))
     else:
         spec = models.get(a.model or "regressor")
         seeds = a.seeds if a.seeds is not None else [a.seed if a.seed is not None else 0]
         template = make_config(a, spec, seeds[0])
         template["seeds"], template["protocol"] = seeds, a.seeds is not None
         out = a.out or default_out(spec.name, seeds, a.seeds is not None)
-        if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-            raise UserError(f"{out} already exists and is not empty; use --resume or another --out")
+        check_new_run_folder(out)
     protocol = bool(template.get("protocol"))
     data = load_data(template.get("data") if a.resume else a.data, template)  # validate data first
     if not a.resume:
         template["data"] = data["folder"]
-        os.makedirs(out, exist_ok=True)
+        claims.enter_context(claim_run_folder(out, new=True))
         write_json(os.path.join(out, "run.json"), template)
     results = []
     for seed in seeds:

@@ -66,6 +66,28 @@ def load(path):
     return obj
 
 
+# What last.npz stores about a run's progress, and the types --resume accepts for each.
+PROGRESS_TYPES = {"epoch": (int,), "history": (list,), "best_val_acc": (int, float), "best_epoch": (int, type(None)),
+                  "train_seconds": (int, float), "train_images": (int,), "started": (int, float)}
+
+
+def saved_progress(obj, path):
+    """The run progress stored in a loaded last.npz ({epoch, history, ...}), each entry type-checked."""
+    found = {}
+    for key, types in PROGRESS_TYPES.items():
+        if key not in obj:
+            continue
+        value = obj[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise UserError(f"{path}: checkpoint's '{key}' is a {type(value).__name__}, expected "
+                            f"{' or '.join(t.__name__ for t in types)}")
+        found[key] = value
+    if found.get("epoch", 0) < 0 or not all(isinstance(h, dict) for h in found.get("history", [])):
+        raise UserError(f"{path}: checkpoint's progress is malformed (negative epoch or history entries "
+                        "that are not records)")
+    return found
+
+
 def _some(names, limit=5):
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 

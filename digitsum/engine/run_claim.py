@@ -8,7 +8,6 @@ that the folder is empty, so two runs started together cannot both pass the chec
 import fcntl
 import os
 import re
-from contextlib import contextmanager
 
 from minigrad.serialization import remove_stale_temp_files
 
@@ -28,9 +27,33 @@ def _holder(lock_path):
     return f"another run (pid {pid})" if pid.isdigit() else "another run"
 
 
-@contextmanager
+def check_new_run_folder(folder):
+    """A new run needs a new folder, or an empty one (a lock file left by an ended run does not count)."""
+    if os.path.lexists(folder) and (not os.path.isdir(folder) or set(os.listdir(folder)) - {LOCK_NAME}):
+        raise UserError(f"{folder} already exists and is not empty; use --resume or another --out")
+
+
+class RunClaim:
+    """A held claim on a run folder; released by release(), at the end of a `with` block, or by the OS
+    when the process ends."""
+
+    def __init__(self, folder, fd):
+        self.folder, self._fd = folder, fd
+
+    def release(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self.folder
+
+    def __exit__(self, *exc):
+        self.release()
+
+
 def claim_run_folder(folder, new):
-    """Hold the claim on `folder` for the duration of the block.
+    """Claim `folder` for this process's run and return the RunClaim (keep it while the run lives).
 
     new=True: a new run; the folder is created if missing and must hold nothing but the lock file.
     new=False: --resume; the folder must exist, and temp files left by a killed write are removed.
@@ -49,6 +72,7 @@ def claim_run_folder(folder, new):
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as e:
         raise UserError(f"{folder}: cannot claim the run folder ({e.strerror}: {lock_path})") from None
+    claim = RunClaim(folder, fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -57,14 +81,15 @@ def claim_run_folder(folder, new):
                             f"another --out") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        if new and set(os.listdir(folder)) - {LOCK_NAME}:
-            raise UserError(f"{folder} already exists and is not empty; use --resume or another --out")
+        if new:
+            check_new_run_folder(folder)
         if not new:
             for path in remove_stale_run_temps(folder):
                 print(f"removed {path}, left by a write that was killed")
-        yield folder
-    finally:
-        os.close(fd)  # releases the claim
+    except BaseException:
+        claim.release()
+        raise
+    return claim
 
 
 def remove_stale_run_temps(folder):
