@@ -52,6 +52,10 @@ def _too_big(nbytes, limit):
             f"(set MINIGRAD_MAX_ARRAY_BYTES to allow more)")
 
 
+class PickledArrayError(ValueError):
+    """The file holds an object array or a pickle, which is never unpickled."""
+
+
 def read_npy_header(f):
     """(shape, dtype, fortran_order, data_offset) of the .npy stream `f`, positioned at its start.
     Raises ValueError for anything that is not a plain, pickle-free .npy header."""
@@ -64,7 +68,7 @@ def read_npy_header(f):
     else:
         raise ValueError(f"unsupported .npy format version {version[0]}.{version[1]}")
     if dtype.hasobject:
-        raise ValueError("holds an object array (it would need pickle; refused)")
+        raise PickledArrayError("holds an object or pickled array (refused: reading it would need pickle)")
     if not all(isinstance(n, int) and n >= 0 for n in shape):
         raise ValueError(f"has an invalid shape {shape}")
     offset = (f.tell() if hasattr(f, "tell") else 0) - start
@@ -85,12 +89,18 @@ def load_npy(path, mmap=False, max_bytes=None):
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
+        start = f.read(4)
+        if start == b"PK\x03\x04":
+            raise ValueError(f"{path}: is an .npz archive, expected a single .npy array")
+        if start[:1] == b"\x80":
+            raise PickledArrayError(f"{path}: holds an object or pickled array (refused: a pickle, not .npy)")
+        f.seek(0)
         try:
             shape, dtype, fortran, offset = read_npy_header(f)
-        except ValueError as e:
-            raise ValueError(f"{path}: not a valid .npy file ({' '.join(str(e).split())})") from None
-        except EOFError:
-            raise ValueError(f"{path}: not a valid .npy file (truncated header)") from None
+        except PickledArrayError as e:
+            raise PickledArrayError(f"{path}: {e}") from None
+        except (ValueError, EOFError) as e:
+            raise ValueError(f"{path}: truncated or not a valid .npy file ({' '.join(str(e).split())})") from None
         nbytes = declared_nbytes(shape, dtype)
         held = os.fstat(f.fileno()).st_size - offset
         if held != nbytes:

@@ -115,7 +115,7 @@ def test_declared_and_stored_sizes_must_agree(tmp_path):
 def test_object_array_and_non_npy_entries_are_refused(tmp_path):
     path = tmp_path / "obj.npz"
     write_zip(path, {**meta_entry({}), "a0.npy": npy_bytes((1,), dtype="|O", data=b"x" * 8)})
-    with pytest.raises(CheckpointError, match="object array"):
+    with pytest.raises(CheckpointError, match="object or pickled array"):
         mg.load(path)
     write_zip(path, {**meta_entry({}), "notes.txt": b"hello"})
     with pytest.raises(CheckpointError, match="not an .npy array"):
@@ -199,7 +199,7 @@ def test_load_npy_refuses_trailing_bytes_pickles_and_garbage(tmp_path):
     with pytest.raises(ValueError, match="trailing bytes"):
         load_npy(tmp_path / "pad.npy")
     (tmp_path / "obj.npy").write_bytes(npy_bytes((1,), dtype="|O", data=b"x" * 8))
-    with pytest.raises(ValueError, match="object array"):
+    with pytest.raises(ValueError, match="object or pickled array"):
         load_npy(tmp_path / "obj.npy")
     (tmp_path / "junk.npy").write_bytes(b"not numpy at all")
     with pytest.raises(ValueError, match="not a valid .npy"):

@@ -68,7 +68,7 @@ def test_bad_files_are_one_line(tmp_path):
     buf = io.BytesIO()
     npy_format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False, "shape": (10 ** 8, 40, 168)})
     (tmp_path / "liar.npy").write_bytes(buf.getvalue() + b"\0" * 100)
-    cases = {"folder": "is a folder", "missing.npy": "missing file", "arch.npz": "not a valid .npy",
+    cases = {"folder": "is a folder", "missing.npy": "missing file", "arch.npz": "is an .npz archive",
              "liar.npy": "truncated", "shape.npy": "expected rank 3", "text.npy": "not numeric"}
     save(tmp_path / "shape.npy", images(2)[:, :, :100])
     save(tmp_path / "text.npy", np.array(["a", "b"]))

@@ -29,10 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from digitsum.data import compose as C
+from digitsum.data import image_files
 from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from digitsum.data.shapes import MAX_SUM
 from digitsum.home import home
+from minigrad.array_files import load_npy
 from minigrad.serialization import atomic_write
 
 FILE_SIZE = 10000  # images per data{k}.npy, as the course shipped them
@@ -57,19 +59,15 @@ class CourseData:
 # ---------------------------------------------------------------- reading and validation
 
 def _read_npy(path):
+    """A numeric, finite .npy array, its header checked against the file before it is read."""
     if not path.is_file():
         raise UserError(f"{path}: missing file")
     try:
-        a = np.load(path, allow_pickle=False)
+        a = load_npy(path)
     except ValueError as e:
-        if "pickle" in str(e) or "Object arrays" in str(e):
-            raise UserError(f"{path}: holds an object or pickled array (refused)") from None
-        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
-    except (OSError, EOFError) as e:
-        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
-    if not isinstance(a, np.ndarray):
-        a.close()
-        raise UserError(f"{path}: is an .npz archive, expected a single .npy array")
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read it ({e.strerror or e})") from None
     if a.dtype.kind not in "uif":
         raise UserError(f"{path}: dtype {a.dtype} is not numeric")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -78,15 +76,8 @@ def _read_npy(path):
 
 
 def read_images(path):
-    """(N, 40, 168) images with values 0-255 -> uint8."""
-    a = _read_npy(path)
-    if a.ndim != 3 or a.shape[1:] != (C.H, C.W):
-        raise UserError(f"{path}: images have shape {a.shape}, expected rank 3 (N, {C.H}, {C.W})")
-    if a.dtype != np.uint8:
-        if a.size and (a.min() < 0 or a.max() > 255):
-            raise UserError(f"{path}: pixel values outside 0-255")
-        a = np.rint(a).astype(np.uint8)
-    return a
+    """(N, 40, 168) images with values 0-255 -> uint8, under digitsum.data.image_files' rules."""
+    return image_files.load_images(path)
 
 
 def read_labels(path, label_max):
