@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from digitsum.data.shapes import MAX_SUM
 from digitsum.home import home
-from minigrad.array_files import load_npy
+from minigrad.array_files import load_npy, read_npz
 from minigrad.serialization import atomic_write
 
 FILE_SIZE = 10000  # images per data{k}.npy, as the course shipped them
@@ -157,18 +156,39 @@ def load_course(path):
     return CourseData(folder, train_x, train_y, test_x, test_y, manifest, label_max)
 
 
+def stored_formats(folder):
+    """{file name: 'dtype shape'} of the course .npy files in `folder`, read from their headers only, with
+    what reading them does to the values (data check reports it, so no conversion goes unsaid)."""
+    found = {}
+    for p in sorted(Path(folder).glob("*.npy")):
+        image = re.fullmatch(r"data\d+\.npy|test_data\.npy", p.name) is not None
+        if not (image or re.fullmatch(r"lab\d+\.npy|test_label\.npy", p.name)):
+            continue
+        a = _read_header(p)
+        target = np.uint8 if image else np.int64
+        done = "" if a.dtype == target else (" (rounded to uint8)" if image and a.dtype.kind == "f" else
+                                             f" (read as {np.dtype(target).name})")
+        found[p.name] = f"{a.dtype} {a.shape}{done}"
+    return found
+
+
+def _read_header(path):
+    try:
+        return load_npy(path, mmap=True)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
 def load_records(path, data=None):
     """digits.npz of a generated folder as a dict, checked against `data` (a CourseData) if given; None if absent."""
     p = Path(path) / "digits.npz"
     if not p.exists():
         return None
+    arrays = read_npz(p, UserError, "digits.npz")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            rec = {f"{s}_{k}": z[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
+        rec = {f"{s}_{k}": arrays[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
     except KeyError as e:
         raise UserError(f"{p}: missing array {e}") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise UserError(f"{p}: truncated, pickled or not a valid .npz ({e})") from None
     if data is not None:
         for split in ("train", "test"):
             d, y = rec[f"{split}_digits"], getattr(data, f"{split}_y")
