@@ -1,5 +1,6 @@
 """digitsum.train under races and crafted checkpoints: one run folder holds one run; --resume takes the same
 claim, removes the temp files of killed writes and refuses a crafted last.npz in one line."""
+import json
 import os
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 import minigrad
 from digitsum import models, train
+from digitsum.cli import UserError
 from digitsum.engine import checkpoints as checkpoint
 from test_run_claim import hold_claim
 from train_helpers import assert_user_error, make_course_folder, replaced
@@ -81,3 +83,35 @@ def test_nan_weights_in_last_checkpoint_are_named(env, capsys):
     obj["state_dict"][name] = np.full_like(obj["state_dict"][name], np.nan)
     minigrad.save(obj, "run/last.npz")
     assert_user_error(train.main, ["--resume", "--out", "run"], capsys, f"NaN or inf in {name}")
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda r: r.update(epochs="three"), "'epochs' is a str"),
+    (lambda r: r.update(seeds=[]), "non-empty list of integers"),
+    (lambda r: r.update(seeds=[True]), "non-empty list of integers"),
+    (lambda r: r.update(lr=-1.0), "must be positive"),
+    (lambda r: r.pop("val_fraction"), "no 'val_fraction'"),
+    (lambda r: r.update(model_config=["x"]), "'model_config' is a list"),
+])
+def test_crafted_run_json_makes_resume_exit_2(env, capsys, change, words):
+    assert train.main(BASE + ["--epochs", "1", "--out", "run"]) == 0
+    run = json.loads((env / "run" / "run.json").read_text())
+    change(run)
+    (env / "run" / "run.json").write_text(json.dumps(run))
+    assert_user_error(train.main, ["--resume", "--out", "run"], capsys, words)
+
+
+def test_run_json_nested_5000_deep_is_one_line(env, capsys):
+    os.mkdir("run")
+    (env / "run" / "run.json").write_text("[" * 5000 + "]" * 5000)
+    assert_user_error(train.main, ["--resume", "--out", "run"], capsys, "unreadable run description")
+
+
+def test_model_config_asking_for_huge_layers_is_one_line(env, capsys):
+    spec = models.get("regressor")
+    checkpoint.save("huge.npz", spec, spec.build(TINY_CNN), TINY_CNN, epoch=0)
+    obj = checkpoint.load("huge.npz")
+    obj["model_config"] = {"channels": [4, 8, 8], "hidden": 10 ** 12}
+    minigrad.save(obj, "huge.npz")
+    with pytest.raises(UserError, match="does not build a regressor"):
+        checkpoint.rebuild(checkpoint.load("huge.npz"), "huge.npz")

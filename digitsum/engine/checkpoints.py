@@ -101,8 +101,9 @@ def rebuild(obj, path="checkpoint"):
     spec = models.get(name)
     try:
         model = spec.build(obj["model_config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise UserError(f"{path}: model config {obj['model_config']!r} does not build a {name}: {e}") from None
+    except (KeyError, TypeError, ValueError, MemoryError, OverflowError) as e:
+        raise UserError(f"{path}: model config {str(obj['model_config'])[:200]} does not build a {name}: "
+                        f"{type(e).__name__ if isinstance(e, MemoryError) else e}") from None
     load_state(model, obj["state_dict"], f"{path}: weights do not fit a {name} built from its config")
     model.eval()
     return spec, model
