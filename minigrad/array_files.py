@@ -156,6 +156,8 @@ def read_npz(path, error, what, max_bytes=None, entry_limits=None):
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
+        if os.path.exists(path):
+            raise error(f"{path} is not a regular file (a folder, FIFO, socket or device), not a {what}")
         raise error(f"{what} not found: {path}")
     limit = max_array_bytes(max_bytes)
     try:

@@ -5,6 +5,7 @@ that disagree, metadata nested too deep or of the wrong types.
 """
 import io
 import json
+import os
 import tracemalloc
 import zipfile
 
@@ -177,10 +178,13 @@ def test_weights_file_declaring_a_tib_array_is_refused(tmp_path):
         read_weights(path)
 
 
-def test_read_npz_rejects_a_bare_npy(tmp_path):
+def test_read_npz_rejects_a_bare_npy_and_fifos(tmp_path):
     np.save(tmp_path / "a.npy", np.ones(3))
     with pytest.raises(WeightsError, match="bare .npy"):
         read_npz(tmp_path / "a.npy", WeightsError, "weights file")
+    os.mkfifo(tmp_path / "fifo.npz")                  # opening it would block: refused unopened
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        mg.load(tmp_path / "fifo.npz")
 
 
 def test_npy_header_claiming_1e8_images_is_refused_unallocated(tmp_path):

@@ -1,5 +1,6 @@
 """Image .npy inputs: headers checked before reading, pixels scanned in chunks, the float rule, uint8 out."""
 import io
+import os
 
 import numpy as np
 import pytest
@@ -70,6 +71,8 @@ def test_bad_files_are_one_line(tmp_path):
     (tmp_path / "liar.npy").write_bytes(buf.getvalue() + b"\0" * 100)
     cases = {"folder": "is a folder", "missing.npy": "missing file", "arch.npz": "is an .npz archive",
              "liar.npy": "truncated", "shape.npy": "expected rank 3", "text.npy": "not numeric"}
+    os.mkfifo(tmp_path / "fifo.npy")                  # opening it would block: refused unopened
+    cases["fifo.npy"] = "not a regular file"
     save(tmp_path / "shape.npy", images(2)[:, :, :100])
     save(tmp_path / "text.npy", np.array(["a", "b"]))
     for name, message in cases.items():

@@ -2,6 +2,7 @@
 a memory-mapped input chunk by chunk with the same results as one pass."""
 import io
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -111,3 +112,13 @@ def test_progress_bar_only_on_a_terminal(env, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     predict.write_predictions(io.StringIO(), spec, model, TINY_CNN, x, 8)
     assert sys.stderr.getvalue() == ""
+
+
+def test_stdout_closed_early_ends_quietly(env):
+    np.save("x.npy", synthetic_images(5000, seed=4)[0])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cmd = (f"{sys.executable} -m digitsum.predict --checkpoint ck.npz --images x.npy | head -2")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.stdout.splitlines()[0] == "index,sum" and len(done.stdout.splitlines()) == 2
+    assert done.stderr == "" and done.returncode == 141

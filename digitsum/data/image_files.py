@@ -25,8 +25,10 @@ def open_images(path, mmap=True):
     path = os.fspath(path)
     if os.path.isdir(path):
         raise UserError(f"{path}: is a folder, expected an images .npy file")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise UserError(f"{path}: missing file")
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: not a regular file (a FIFO, socket or device); expected an images .npy file")
     try:
         a = load_npy(path, mmap=mmap)
     except ValueError as e:
