@@ -27,6 +27,7 @@ import numpy as np
 
 from digitsum.cli import UserError
 from digitsum.home import home
+from minigrad.array_files import read_npz
 from minigrad.serialization import atomic_write
 
 MNIST = namedtuple("MNIST", "train_images train_labels test_images test_labels")
@@ -118,20 +119,13 @@ def _find_idx(folder, stem):
 def load_npz(path):
     """An .npz with train_images/train_labels/test_images/test_labels (or Keras' x_train/y_train/...)."""
     keys = {"train_images": "x_train", "train_labels": "y_train", "test_images": "x_test", "test_labels": "y_test"}
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
-                raise UserError(f"{path}: not an .npz archive")
-            arrays = {}
-            for field, alt in keys.items():
-                key = field if field in z.files else alt
-                if key not in z.files:
-                    raise UserError(f"{path}: missing array {field!r}")
-                arrays[field] = z[key]
-    except UserError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise UserError(f"{path}: unreadable or truncated .npz ({e})") from None
+    z = read_npz(path, UserError, "MNIST .npz")
+    arrays = {}
+    for field, alt in keys.items():
+        key = field if field in z else alt
+        if key not in z:
+            raise UserError(f"{path}: missing array {field!r}")
+        arrays[field] = z[key]
     return validate(MNIST(**arrays), path)
 
 
