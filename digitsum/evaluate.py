@@ -9,12 +9,12 @@ import numpy as np
 
 from minigrad.array_files import read_npz
 
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data import course as datasets
 from digitsum.engine import checkpoints as checkpoint, metrics
 from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 from digitsum.engine.metrics import digit_accuracy
 from digitsum.engine.plots import draw_predictions
-from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.output_files import check_output_file, write_output_file
 
 def load_images_labels(data=None, images=None, labels=None):

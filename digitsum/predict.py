@@ -18,7 +18,7 @@ from digitsum.engine import checkpoints as checkpoint
 from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 from digitsum.output_files import check_output_file, write_output_file
 
-# The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights (issue 6).
+# The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights.
 DEFAULT_CHECKPOINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
 
 
@@ -50,7 +50,8 @@ def write_predictions(f, spec, model, model_config, x, batch_size):
 
 def main(argv=None):
     p = ArgumentParser(prog="python -m digitsum.predict", description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, required=DEFAULT_CHECKPOINT is None)
+    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
+                   help="a best.npz/last.npz written by digitsum.train (default: the shipped digit reader)")
     p.add_argument("--images", required=True, help="X.npy, (N, 40, 168) pixels 0-255 (uint8, or integers/floats "
                    "holding 0-255; floats in 0..1 are refused)")
     p.add_argument("--out", help="CSV file to write (default: stdout); an existing file needs --force")

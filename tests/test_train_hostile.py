@@ -61,10 +61,10 @@ def test_resume_removes_temp_files_of_a_killed_write_and_finishes(env, capsys):
 
 
 @pytest.mark.parametrize("key, value, words", [
-    ("epoch", "two", "'epoch' is a str, expected int"),
+    ("epoch", "two", "unreadable training state"),
     ("epoch", -3, "negative epoch"),
-    ("history", {"a": 1}, "'history' is a dict, expected list"),
-    ("best_val_acc", [0.5], "'best_val_acc' is a list"),
+    ("history", {"a": 1}, "not a list of records"),
+    ("best_val_acc", [0.5], "unreadable training state"),
     ("optimizer", {"state": {"0": {"exp_avg": np.ones(3)}}, "param_groups": []}, "optimizer/scheduler state"),
     ("scheduler", {"optimizer": 1}, "optimizer/scheduler state"),
 ])

@@ -1,7 +1,7 @@
 """Self-describing digitsum checkpoints on top of minigrad.save/load.
 
 A checkpoint holds the model's name and config (so `build(model_config)` rebuilds it with no other flags),
-the versions that wrote it, the model's state_dict and, for `last.npz`, everything --resume needs
+the minigrad version that wrote it, the model's state_dict and, for `last.npz`, everything --resume needs
 (optimizer, scheduler, epoch, RNG state, history). Every way a file can be unusable -- missing, truncated,
 not a checkpoint, an unknown model, weights of another architecture -- becomes one UserError.
 """
@@ -13,7 +13,6 @@ import minigrad
 from minigrad.array_files import nonfinite_arrays
 from minigrad.serialization import CheckpointError
 
-import digitsum
 from digitsum import models
 from digitsum.cli import UserError
 
@@ -28,8 +27,7 @@ def save(path, spec, model, model_config, **extra):
         "format_version": FORMAT_VERSION,
         "model": spec.name,
         "model_config": model_config,
-        "minigrad_version": getattr(minigrad, "__version__", "unknown"),
-        "digitsum_version": getattr(digitsum, "__version__", "unknown"),
+        "minigrad_version": minigrad.__version__,
         "state_dict": model.state_dict(),
         **extra,
     }
@@ -64,28 +62,6 @@ def load(path):
     if nonfinite:
         raise UserError(f"{path}: weights hold NaN or inf in {_some(nonfinite)}; refusing the checkpoint")
     return obj
-
-
-# What last.npz stores about a run's progress, and the types --resume accepts for each.
-PROGRESS_TYPES = {"epoch": (int,), "history": (list,), "best_val_acc": (int, float), "best_epoch": (int, type(None)),
-                  "train_seconds": (int, float), "train_images": (int,), "started": (int, float)}
-
-
-def saved_progress(obj, path):
-    """The run progress stored in a loaded last.npz ({epoch, history, ...}), each entry type-checked."""
-    found = {}
-    for key, types in PROGRESS_TYPES.items():
-        if key not in obj:
-            continue
-        value = obj[key]
-        if isinstance(value, bool) or not isinstance(value, types):
-            raise UserError(f"{path}: checkpoint's '{key}' is a {type(value).__name__}, expected "
-                            f"{' or '.join(t.__name__ for t in types)}")
-        found[key] = value
-    if found.get("epoch", 0) < 0 or not all(isinstance(h, dict) for h in found.get("history", [])):
-        raise UserError(f"{path}: checkpoint's progress is malformed (negative epoch or history entries "
-                        "that are not records)")
-    return found
 
 
 def _some(names, limit=5):
