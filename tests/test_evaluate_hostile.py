@@ -6,22 +6,16 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum import evaluate, models
+from digitsum import evaluate
 from digitsum.engine import checkpoints as checkpoint
-from train_helpers import assert_user_error, run_cli, synthetic_images
-
-TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}
-
+from train_helpers import assert_user_error, run_cli, synthetic_images, untrained_checkpoint
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """Untrained checkpoints (a tiny classifier, the digits reader) and 20 images with labels, in a temp cwd."""
     monkeypatch.chdir(tmp_path)
-    minigrad.manual_seed(0)
-    spec = models.get("classifier")
-    checkpoint.save("ck.npz", spec, spec.build(TINY_CNN), TINY_CNN, epoch=0)
-    digits = models.get("digits")
-    checkpoint.save("digits.npz", digits, digits.build(digits.model_config), digits.model_config, epoch=0)
+    untrained_checkpoint("ck.npz")
+    untrained_checkpoint("digits.npz", "digits")
     x, y = synthetic_images(20, seed=5)
     np.save("x.npy", x)
     np.save("y.npy", y)

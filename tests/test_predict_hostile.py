@@ -8,23 +8,20 @@ import sys
 import numpy as np
 import pytest
 
-import minigrad
-from digitsum import models, predict
+from digitsum import predict
 from digitsum.data import image_files
 from digitsum.engine import checkpoints as checkpoint
 from digitsum.engine.inference import run_batches
-from train_helpers import assert_user_error, run_cli, synthetic_images
+from train_helpers import assert_user_error, run_cli, synthetic_images, untrained_checkpoint
 
-TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}
+TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}  # what untrained_checkpoint builds
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """An untrained tiny classifier checkpoint (any weights will do) and 20 images, in a temp cwd."""
     monkeypatch.chdir(tmp_path)
-    minigrad.manual_seed(0)
-    spec = models.get("classifier")
-    checkpoint.save("ck.npz", spec, spec.build(TINY_CNN), TINY_CNN, epoch=0)
+    untrained_checkpoint("ck.npz")
     np.save("x.npy", synthetic_images(20, seed=3)[0])
     return tmp_path
 

@@ -33,7 +33,7 @@ from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from digitsum.data.shapes import MAX_SUM
 from digitsum.home import home
-from minigrad.array_files import load_npy, read_npz
+from minigrad.array_files import read_npz
 from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
@@ -61,16 +61,7 @@ class CourseData:
 
 def _read_npy(path):
     """A numeric, finite .npy array, its header checked against the file before it is read."""
-    if not path.is_file():
-        raise UserError(f"{path}: missing file")
-    try:
-        a = load_npy(path)
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    except OSError as e:
-        raise UserError(f"{path}: cannot read it ({e.strerror or e})") from None
-    if a.dtype.kind not in "uif":
-        raise UserError(f"{path}: dtype {a.dtype} is not numeric")
+    a = image_files.open_npy(path)
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise UserError(f"{path}: contains non-finite values (NaN or inf)")
     return a
@@ -170,19 +161,12 @@ def stored_formats(folder):
         image = re.fullmatch(r"data\d+\.npy|test_data\.npy", p.name) is not None
         if not (image or re.fullmatch(r"lab\d+\.npy|test_label\.npy", p.name)):
             continue
-        a = _read_header(p)
+        a = image_files.open_npy(p, mmap=True)
         target = np.uint8 if image else np.int64
         done = "" if a.dtype == target else (" (rounded to uint8)" if image and a.dtype.kind == "f" else
                                              f" (read as {np.dtype(target).name})")
         found[p.name] = f"{a.dtype} {a.shape}{done}"
     return found
-
-
-def _read_header(path):
-    try:
-        return load_npy(path, mmap=True)
-    except ValueError as e:
-        raise UserError(str(e)) from None
 
 
 def load_records(path, data=None):

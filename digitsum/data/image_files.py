@@ -20,15 +20,16 @@ from digitsum.data.shapes import H, W
 CHUNK_IMAGES = 2048  # images scanned or converted at once: 14 MB of uint8, 55 MB as float32
 
 
-def open_images(path, mmap=True):
-    """The (N, 40, 168) numeric array in the .npy file `path`, header and size checked, not yet scanned."""
+def open_npy(path, mmap=False, what="a .npy file"):
+    """The numeric array in the .npy file `path` (memory-mapped if mmap), its header checked against the
+    file before anything is read; one UserError for anything else."""
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise UserError(f"{path}: is a folder, expected an images .npy file")
+        raise UserError(f"{path}: is a folder, expected {what}")
     if not os.path.exists(path):
         raise UserError(f"{path}: missing file")
     if not os.path.isfile(path):
-        raise UserError(f"{path}: not a regular file (a FIFO, socket or device); expected an images .npy file")
+        raise UserError(f"{path}: not a regular file (a FIFO, socket or device); expected {what}")
     try:
         a = load_npy(path, mmap=mmap)
     except ValueError as e:
@@ -37,6 +38,12 @@ def open_images(path, mmap=True):
         raise UserError(f"{path}: cannot read it ({e.strerror or e})") from None
     if a.dtype.kind not in "uif":
         raise UserError(f"{path}: dtype {a.dtype} is not numeric")
+    return a
+
+
+def open_images(path, mmap=True):
+    """The (N, 40, 168) numeric array in the .npy file `path`, header and size checked, not yet scanned."""
+    a = open_npy(path, mmap, "an images .npy file")
     if a.ndim != 3 or a.shape[1:] != (H, W):
         raise UserError(f"{path}: images have shape {a.shape}, expected rank 3 (N, {H}, {W})")
     return a
