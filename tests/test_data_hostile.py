@@ -8,6 +8,7 @@ import pytest
 from numpy.lib import format as npy_format
 
 from digitsum.data import __main__ as data_cli
+from fake_mnist import fake, fake_home  # noqa: F401  (fixtures)
 from train_helpers import assert_user_error, make_course_folder, run_cli
 
 
@@ -55,3 +56,15 @@ def test_a_header_claiming_1e8_images_is_refused(folder, capsys):
     npy_format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False, "shape": (10 ** 8, 40, 168)})
     (folder / "data0.npy").write_bytes(buf.getvalue() + b"\0" * 200)
     assert_user_error(data_cli.main, ["check", "d"], capsys, "truncated")
+
+
+def test_make_never_replaces_and_bad_out_paths_are_one_line(tmp_path, fake_home, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("x")
+    os.mkdir("out")
+    os.symlink("nowhere.npy", "out/lab0.npy")               # even a dangling link is not replaced
+    base = ["make", "--train", "8", "--test", "4"]
+    assert_user_error(data_cli.main, base + ["--out", "file/sub"], capsys, "cannot create the folder")
+    assert_user_error(data_cli.main, base + ["--out", "out"], capsys, "refusing to overwrite")
+    assert os.path.islink("out/lab0.npy") and os.listdir("out") == ["lab0.npy"]
+    assert (tmp_path / "file").read_text() == "x"

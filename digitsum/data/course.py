@@ -198,8 +198,14 @@ def course_file_names(n_train):
 
 
 def _write(path, write_fn, mode="wb"):
-    with atomic_write(path, mode) as f:
-        write_fn(f)
+    """Write `path` atomically, never replacing anything there (not even a file that appeared meanwhile)."""
+    try:
+        with atomic_write(path, mode, replace=False) as f:
+            write_fn(f)
+    except FileExistsError:
+        raise UserError(f"{path}: appeared while the folder was generated; refusing to overwrite") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot write it ({e.strerror or e})") from None
 
 
 def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_test=1000, seed=0, scale=None,
@@ -211,7 +217,7 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
-    clash = [n for n in course_file_names(n_train) if (out / n).exists()]
+    clash = [n for n in course_file_names(n_train) if os.path.lexists(out / n)]
     if clash or (out.is_dir() and course_file_indices(out)):
         raise UserError(f"{out / (clash[0] if clash else '')}: already exists; refusing to overwrite "
                         f"(choose an empty --out folder)")
@@ -224,7 +230,10 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
                                   digits=digits, scale=scale)
     except ValueError as e:
         raise UserError(str(e)) from None
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{out}: cannot create the folder ({e.strerror or e})") from None
     files = {}
 
     def save(name, fn):
