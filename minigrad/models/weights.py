@@ -19,12 +19,12 @@ class WeightsError(ValueError):
     """A weights file is missing, unreadable, or does not fit the architecture it is loaded into."""
 
 
-def write_weights(path, arrays, manifest=None):
-    """Write {name: ndarray} (+ manifest dict) to `path` atomically."""
+def write_weights(path, arrays, manifest=None, replace=True):
+    """Write {name: ndarray} (+ manifest dict) to `path` atomically (replace=False: never over an existing file)."""
     payload = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # keeps 0-d arrays 0-d
     if manifest is not None:
         payload[MANIFEST_KEY] = np.array(json.dumps(manifest, sort_keys=True))
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb", replace=replace) as f:
         np.savez(f, **payload)
 
 
