@@ -68,3 +68,16 @@ def test_make_never_replaces_and_bad_out_paths_are_one_line(tmp_path, fake_home,
     assert_user_error(data_cli.main, base + ["--out", "out"], capsys, "refusing to overwrite")
     assert os.path.islink("out/lab0.npy") and os.listdir("out") == ["lab0.npy"]
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_gzip_bomb_as_an_idx_file_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
+    import gzip
+    from digitsum.cli import UserError
+    from digitsum.data import mnist
+    body = bytes([0, 0, 8, 1]) + (8 * 1024 ** 2).to_bytes(4, "big") + bytes(8 * 1024 ** 2)
+    (tmp_path / "bomb.gz").write_bytes(gzip.compress(body))
+    monkeypatch.setenv("MINIGRAD_MAX_ARRAY_BYTES", str(1024 ** 2))
+    with pytest.raises(UserError, match="decompresses to more than 1048576 bytes"):
+        mnist.read_idx(tmp_path / "bomb.gz")
+    monkeypatch.delenv("MINIGRAD_MAX_ARRAY_BYTES")
+    assert mnist.read_idx(tmp_path / "bomb.gz").shape == (8 * 1024 ** 2,)
