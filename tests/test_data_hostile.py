@@ -81,3 +81,18 @@ def test_gzip_bomb_as_an_idx_file_is_refused_before_it_is_inflated(tmp_path, mon
         mnist.read_idx(tmp_path / "bomb.gz")
     monkeypatch.delenv("MINIGRAD_MAX_ARRAY_BYTES")
     assert mnist.read_idx(tmp_path / "bomb.gz").shape == (8 * 1024 ** 2,)
+
+
+def test_partial_vgg16_conversions_of_killed_fetches_are_removed(tmp_path):
+    import subprocess
+    import sys
+    from digitsum.models.vgg16_weights import VGG16_FILE, remove_dead_partials
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    names = [f".{VGG16_FILE}.{dead}.partial.npz", f"..{VGG16_FILE}.{dead}.partial.npz.k2j3.tmp",
+             f".{VGG16_FILE}.{os.getpid()}.partial.npz", VGG16_FILE]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    removed = sorted(os.path.basename(p) for p in remove_dead_partials(str(tmp_path)))
+    assert removed == sorted(names[:2])
+    assert sorted(os.listdir(tmp_path)) == sorted(names[2:])
