@@ -127,7 +127,19 @@ class MathMixin:
     def atan(self):
         return self._float_unary(ops.Atan)
 
-    arcsin, arccos, arctan = asin, acos, atan
+    def asinh(self):
+        return self._float_unary(ops.Asinh)
+
+    def acosh(self):
+        return self._float_unary(ops.Acosh)
+
+    def atanh(self):
+        return self._float_unary(ops.Atanh)
+
+    def exp2(self):
+        return self._float_unary(ops.Exp2)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
     def sinh(self):
         return self._float_unary(ops.Sinh)

@@ -66,6 +66,10 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if a.dtype.kind in "iu" and np.any(b < 0):
+            # torch's integer rule: 1 ** -n = 1, (-1) ** -n = +-1, anything else ** -n = 0
+            neg = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0)).astype(a.dtype)
+            return np.where(b < 0, neg, a ** np.maximum(b, 0))
         out = a ** b
         ctx.save_for_backward(a, b, out)
         return out
@@ -89,7 +93,7 @@ class PowScalar(Function):
     @staticmethod
     def forward(ctx, a, p):
         if isinstance(p, int) and p < 0 and a.dtype.kind in "iub":
-            raise RuntimeError(f"pow: integers to negative integer powers are not allowed (exponent {p})")
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a)
         ctx.p = p
         return a ** p
