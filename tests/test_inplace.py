@@ -195,3 +195,20 @@ def test_clone_and_detach():
     assert not d.requires_grad and d.data is x.data
     c = x.clone()
     assert c.requires_grad and c.data is not x.data
+
+
+def test_autograd_grad_returns_without_accumulating():
+    results = []
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = x * w
+        y = (h * h).sum()
+        gx, gh = lib.autograd.grad(y, [x, h], retain_graph=True)
+        assert x.grad is None and w.grad is None
+        (gw,) = lib.autograd.grad(y, w)
+        results.append([gx.numpy(), gh.numpy(), gw.numpy()])
+        with pytest.raises(RuntimeError, match="appears to not have been used"):
+            lib.autograd.grad((x * 2).sum(), [x, w])
+    for m, t in zip(results[1], results[0]):
+        np.testing.assert_allclose(m, t)
