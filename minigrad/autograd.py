@@ -19,7 +19,7 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
-def set_grad_enabled(flag):
+def _set_mode(flag):
     _state.enabled = bool(flag)
 
 
@@ -30,11 +30,11 @@ class _GradMode(ContextDecorator):
 
     def __enter__(self):
         self._prev = is_grad_enabled()
-        set_grad_enabled(self.mode)
+        _set_mode(self.mode)
         return self
 
     def __exit__(self, *exc):
-        set_grad_enabled(self._prev)
+        _set_mode(self._prev)
         return False
 
 
@@ -44,8 +44,27 @@ class no_grad(_GradMode):
     mode = False
 
 
+inference_mode = no_grad
+
+
 class enable_grad(_GradMode):
     mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """As torch: set_grad_enabled(False) switches grad mode at once, and `with set_grad_enabled(flag):`
+    restores the previous mode on exit."""
+
+    def __init__(self, mode):
+        self._prev, self.mode = is_grad_enabled(), bool(mode)
+        _set_mode(self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _set_mode(self._prev)
+        return False
 
 
 class Context:

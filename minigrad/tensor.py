@@ -70,6 +70,12 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
     def element_size(self):
         return self.data.itemsize
 
+    itemsize = property(element_size)
+    nbytes = property(lambda self: self.data.nbytes)
+
+    def is_contiguous(self, memory_format=None):
+        return self.data.flags.c_contiguous
+
     def is_floating_point(self):
         return self.data.dtype.kind == "f"
 
@@ -171,6 +177,12 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.data.item())
+
+    def __format__(self, spec):
+        """f"{loss:.4f}" works on one-element tensors, as in torch."""
+        if self.data.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
 
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)

@@ -1,5 +1,6 @@
 """dtype and device conversions with torch's names: to(), type(), type_as(), float()/double()/half()/long()/
-int()/short()/byte()/bool(), cpu(). Casts between float dtypes are differentiable; only the CPU exists."""
+int()/short()/byte()/bool(), cpu(), and the new_* constructors that keep this tensor's dtype. Casts between
+float dtypes are differentiable; only the CPU exists."""
 import numpy as np
 
 from . import dtypes
@@ -59,3 +60,28 @@ class DtypeMixin:
 
     def bool(self):
         return self._as(np.dtype(np.bool_))
+
+
+    # ------------------------------------------------------------ new tensors of this tensor's dtype
+    def _new(self, arr, dtype, requires_grad):
+        from .creation import tensor
+        return tensor(arr, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._new(np.zeros(_sizes(size)), dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._new(np.ones(_sizes(size)), dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):
+        return self._new(np.full(_sizes((size,)), fill_value), dtype, requires_grad)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False, device=None):
+        return self._new(np.asarray(getattr(data, "data", data)), dtype, requires_grad)
+
+
+def _sizes(size):
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)

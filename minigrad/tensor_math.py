@@ -65,6 +65,18 @@ class MathMixin:
             raise RuntimeError(f"dot: 1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
         return self @ other
 
+    def outer(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"outer: 1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    ger = outer
+
+    def trace(self):
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return self.diagonal().sum()
+
     def neg(self):
         return -self
 
