@@ -46,6 +46,10 @@ def test_inplace_values_match_torch(name, call):
     ("setitem of a view", lambda x, y: _view_imul(x * 1)),
     ("copy_ from y", lambda x, y: (x * 1).copy_(y) * x),
     ("clamp_", lambda x, y: (x * y).clamp_(-0.5, 0.5)),
+    ("fill_ then use", lambda x, y: (x * 1).fill_(2.0) * y + x),
+    ("zero_ then add", lambda x, y: (x * y).zero_() + x),
+    ("masked_fill_", lambda x, y: (x * 1).masked_fill_(y > 0, 0.5) * y),
+    ("sigmoid_ then mul", lambda x, y: (x * 1).sigmoid_() * y),
 ])
 def test_inplace_gradients_match_torch(name, fn):
     helper_test_op([(3, 4), (3, 4)], fn, name=f"inplace {name}")
@@ -103,6 +107,15 @@ def test_modified_saved_tensor_makes_backward_raise():
         y.mul_(3)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.sum().backward()
+
+
+def test_inplace_on_an_inplace_result_that_was_saved_raises():
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * 1).exp_()               # exp_ saves its output, which is y itself
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
 
 
 def test_optimizer_step_between_forward_and_backward_raises():

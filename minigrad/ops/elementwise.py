@@ -131,7 +131,7 @@ class Clone(Function):
 
 class Overwrite(Function):
     """The result of an in-place op that replaced every value by a constant (fill_, zero_, copy_ from an
-    array): the old values get no gradient."""
+    array): the old values get a zero gradient."""
 
     @staticmethod
     def forward(ctx, a, value):
@@ -139,7 +139,7 @@ class Overwrite(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None
+        return np.zeros_like(g)          # zeros, not None: torch gives the old values a zero gradient
 
 
 def _unary(name, fn, grad, doc, saves="x"):
