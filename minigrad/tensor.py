@@ -376,3 +376,7 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
     greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
     __hash__ = object.__hash__   # identity hashing, as torch (Tensors are dict keys in optimizers)
+
+
+# the constructors used to live here; other modules still import them from minigrad.tensor
+from .creation import cat, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like  # noqa: E402,F401
