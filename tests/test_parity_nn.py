@@ -6,6 +6,7 @@ import torch
 
 import minigrad as mg
 from minigrad import nn
+from layer_helper import compare_param_grads, twin_layers
 from op_helper import compare
 
 torch.set_num_threads(1)
@@ -18,13 +19,8 @@ def layer_parity(make_torch, make_mg, shape, low=-2.0, high=2.0, seed=0, vals=No
     rng = np.random.default_rng(seed)
     x0 = rng.uniform(low, high, shape) if vals is None else vals
     for dtype in (np.float32, np.float64):
-        torch.manual_seed(seed)
-        tl, ml = make_torch(), make_mg()
-        tl, ml = (tl.double(), ml.double()) if dtype == np.float64 else (tl.float(), ml.float())
+        tl, ml = twin_layers(make_torch, make_mg, dtype, seed)
         tl.train(train), ml.train(train)
-        tsd = tl.state_dict()
-        assert list(ml.state_dict()) == list(tsd), f"state_dict keys {list(ml.state_dict())} vs torch {list(tsd)}"
-        ml.load_state_dict({k: v.numpy() for k, v in tsd.items()})
         floating = np.issubdtype(x0.dtype, np.floating)
         x = x0.astype(dtype) if floating else x0
         xt = torch.tensor(x, requires_grad=floating)
@@ -40,9 +36,7 @@ def layer_parity(make_torch, make_mg, shape, low=-2.0, high=2.0, seed=0, vals=No
         (out_m * mg.tensor(g)).sum().backward()
         if xt.requires_grad:
             compare(f"{name} input grad", xm.grad, xt.grad, dtype, rtol)
-        mp = dict(ml.named_parameters())
-        for k, p in tl.named_parameters():
-            compare(f"{name} {k} grad", mp[k].grad, p.grad, dtype, rtol)
+        compare_param_grads(tl, ml, dtype, rtol)
 
 
 ACTIVATIONS = ["ReLU", "ReLU6", "Sigmoid", "Tanh", "SiLU", "Mish", "SELU", "Softsign", "Hardsigmoid", "Hardswish",
@@ -193,12 +187,8 @@ def _mha_parity(kwargs, q_shape, kv_len, call_kw, seed=5):
     """torch's MultiheadAttention and ours with the same weights: outputs, attention weights, all gradients."""
     rng = np.random.default_rng(seed)
     for dtype in (np.float32, np.float64):
-        torch.manual_seed(seed)
-        tl = torch.nn.MultiheadAttention(**kwargs)
-        ml = nn.MultiheadAttention(**kwargs)
-        tl, ml = (tl.double(), ml.double()) if dtype == np.float64 else (tl, ml)
-        assert list(ml.state_dict()) == list(tl.state_dict())
-        ml.load_state_dict({k: v.numpy() for k, v in tl.state_dict().items()})
+        tl, ml = twin_layers(lambda: torch.nn.MultiheadAttention(**kwargs), lambda: nn.MultiheadAttention(**kwargs),
+                             dtype, seed)
         kv_shape = list(q_shape)
         kv_shape[1 if kwargs.get("batch_first") and len(q_shape) == 3 else 0] = kv_len
         vals = [rng.standard_normal(s).astype(dtype) for s in (q_shape, kv_shape, kv_shape)]
@@ -214,9 +204,7 @@ def _mha_parity(kwargs, q_shape, kv_len, call_kw, seed=5):
         (mo * mg.tensor(g)).sum().backward()
         for i, (m, t) in enumerate(zip(ms, ts)):
             compare(f"MultiheadAttention input {i} grad", m.grad, t.grad, dtype)
-        mp = dict(ml.named_parameters())
-        for k, p in tl.named_parameters():
-            compare(f"MultiheadAttention {k} grad", mp[k].grad, p.grad, dtype)
+        compare_param_grads(tl, ml, dtype)
 
 
 @pytest.mark.parametrize("kwargs,q_shape,kv_len,call_kw", [

@@ -6,6 +6,7 @@ import torch
 
 import minigrad as mg
 from minigrad import nn
+from layer_helper import compare_param_grads, twin_layers
 from op_helper import compare
 
 torch.set_num_threads(1)
@@ -24,12 +25,7 @@ def _flat(out):
 def rnn_parity(make, x_shape, hx_shapes=None, seed=0):
     rng = np.random.default_rng(seed)
     for dtype in (np.float32, np.float64):
-        torch.manual_seed(seed)
-        tl, ml = make(torch.nn), make(nn)
-        if dtype == np.float64:
-            tl, ml = tl.double(), ml.double()
-        assert list(ml.state_dict()) == list(tl.state_dict())
-        ml.load_state_dict({k: v.numpy() for k, v in tl.state_dict().items()})
+        tl, ml = twin_layers(lambda: make(torch.nn), lambda: make(nn), dtype, seed)
         xt = torch.tensor(rng.standard_normal(x_shape).astype(dtype), requires_grad=True)
         xm = _to_mg(xt, dtype)
         args_t, args_m = [xt], [xm]
@@ -51,9 +47,7 @@ def rnn_parity(make, x_shape, hx_shapes=None, seed=0):
         if hx_shapes is not None:
             for i, (hm, ht) in enumerate(zip(hms, hts)):
                 compare(f"{name} hx[{i}] grad", hm.grad, ht.grad, dtype)
-        mp = dict(ml.named_parameters())
-        for k, p in tl.named_parameters():
-            compare(f"{name} {k} grad", mp[k].grad, p.grad, dtype)
+        compare_param_grads(tl, ml, dtype)
 
 
 @pytest.mark.parametrize("cell,hx", [("RNNCell", [(3, 5)]), ("LSTMCell", [(3, 5), (3, 5)]), ("GRUCell", [(3, 5)]),

@@ -6,6 +6,7 @@ import torch
 
 import minigrad as mg
 from minigrad import nn
+from layer_helper import compare_param_grads, twin_layers
 from op_helper import compare
 
 torch.set_num_threads(1)
@@ -15,12 +16,7 @@ def _parity(make, shapes, call_kw=None, seed=0):
     rng = np.random.default_rng(seed)
     call_kw = call_kw or {}
     for dtype in (np.float32, np.float64):
-        torch.manual_seed(seed)
-        tl, ml = make(torch.nn), make(nn)
-        if dtype == np.float64:
-            tl, ml = tl.double(), ml.double()
-        assert list(ml.state_dict()) == list(tl.state_dict())
-        ml.load_state_dict({k: v.numpy() for k, v in tl.state_dict().items()})
+        tl, ml = twin_layers(lambda: make(torch.nn), lambda: make(nn), dtype, seed)
         vals = [rng.standard_normal(s).astype(dtype) for s in shapes]
         ts = [torch.tensor(v, requires_grad=True) for v in vals]
         ms = [mg.tensor(v, requires_grad=True) for v in vals]
@@ -33,9 +29,7 @@ def _parity(make, shapes, call_kw=None, seed=0):
         (out_m * mg.tensor(g)).sum().backward()
         for i, (m, t) in enumerate(zip(ms, ts)):
             compare(f"{name} input {i} grad", m.grad, t.grad, dtype)
-        mp = dict(ml.named_parameters())
-        for k, p in tl.named_parameters():
-            compare(f"{name} {k} grad", mp[k].grad, p.grad, dtype)
+        compare_param_grads(tl, ml, dtype)
 
 
 CAUSAL = np.triu(np.ones((5, 5), bool), 1)
