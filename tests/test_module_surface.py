@@ -39,3 +39,25 @@ def test_submodule_and_parameter_lookup_like_torch():
         ours.get_parameter("0.scale")
     ours.register_module("head", nn.Linear(1, 1))
     assert "head.weight" in ours.state_dict()
+
+
+def test_forward_hooks_like_torch():
+    def run(lib, x):
+        m = lib.nn.Linear(3, 2)
+        with (torch.no_grad() if lib is torch else mg.no_grad()):
+            m.weight.copy_(lib.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3)))
+            m.bias.copy_(lib.tensor(np.array([1.0, -1.0], np.float32)))
+        seen = []
+        h1 = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+        h2 = m.register_forward_hook(lambda mod, args, out: seen.append(out.shape) or out + 1)
+        first = m(x).detach().numpy().copy()
+        h1.remove()
+        second = m(x).detach().numpy().copy()
+        h2.remove()
+        third = m(x).detach().numpy().copy()
+        return first, second, third, [tuple(s) for s in seen]
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    ours, theirs = run(mg, mg.tensor(x)), run(torch, torch.tensor(x))
+    for a, b in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert ours[3] == theirs[3] == [(4, 2), (4, 2)]

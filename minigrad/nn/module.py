@@ -24,6 +24,22 @@ class StateDictError(ValueError, RuntimeError):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class RemovableHandle:
+    """What register_forward_hook returns: remove() unregisters the hook."""
+
+    def __init__(self, store, key):
+        self._store, self.id = store, key
+
+    def remove(self):
+        self._store.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class Module:
     training = True
 
@@ -277,8 +293,34 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        hooks = self.__dict__.get("_hooks")
+        if hooks:
+            for hook in list(hooks["pre"].values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         prof = _profiler.current
-        return self.forward(*args, **kwargs) if prof is None else prof.module_call(self, args, kwargs)
+        out = self.forward(*args, **kwargs) if prof is None else prof.module_call(self, args, kwargs)
+        if hooks:
+            for hook in list(hooks["post"].values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def _add_hook(self, kind, hook):
+        hooks = self.__dict__.setdefault("_hooks", {"pre": {}, "post": {}, "next": 0})
+        hooks["next"] += 1
+        hooks[kind][hooks["next"]] = hook
+        return RemovableHandle(hooks[kind], hooks["next"])
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) before forward; a non-None result replaces args (a single value becomes (value,))."""
+        return self._add_hook("pre", hook)
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) after forward; a non-None result replaces the output."""
+        return self._add_hook("post", hook)
 
     def extra_repr(self):
         return ""
