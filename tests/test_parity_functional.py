@@ -106,7 +106,8 @@ def test_logsumexp(dim, keepdim):
 
 
 @pytest.mark.parametrize("fn,shape", [("dropout", (200, 50)), ("dropout1d", (20, 30, 4)),
-                                      ("dropout2d", (20, 30, 2, 2)), ("dropout2d", (30, 2, 2))])
+                                      ("dropout2d", (20, 30, 2, 2)), ("dropout2d", (30, 2, 2)),
+                                      ("dropout3d", (20, 30, 2, 1, 2))])
 def test_dropout_variants(fn, shape):
     mg.manual_seed(0)
     x = mg.tensor(np.ones(shape), requires_grad=True)

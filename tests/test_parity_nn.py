@@ -133,12 +133,20 @@ def test_inplace_flag_is_accepted_and_shown():
     np.testing.assert_array_equal(out.numpy(), [0, 2])
 
 
-def test_dropout_layers_and_containers():
-    d = nn.Dropout2d(0.5)
-    x = mg.tensor(np.ones((4, 8, 3, 3), np.float32))
+@pytest.mark.parametrize("name,shape", [("Dropout1d", (4, 8, 3)), ("Dropout2d", (4, 8, 3, 3)),
+                                        ("Dropout3d", (4, 8, 2, 3, 3))])
+def test_channel_dropout_layers(name, shape):
+    d = getattr(nn, name)(0.5)
+    assert repr(d) == repr(getattr(torch.nn, name)(0.5))
+    x = mg.tensor(np.ones(shape, np.float32))
     assert d.eval()(x) is x
     out = d.train()(x).numpy()
     assert set(np.unique(out)) <= {0.0, 2.0}
+    per_channel = out.reshape(shape[0], shape[1], -1)
+    assert np.all(per_channel.min(axis=-1) == per_channel.max(axis=-1))
+
+
+def test_dropout_layers_and_containers():
     md = nn.ModuleDict({"enc": nn.Linear(2, 3), "dec": nn.Linear(3, 2)})
     td = torch.nn.ModuleDict({"enc": torch.nn.Linear(2, 3), "dec": torch.nn.Linear(3, 2)})
     assert list(md.state_dict()) == list(td.state_dict()) and list(md.keys()) == ["enc", "dec"]
