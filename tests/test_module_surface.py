@@ -61,3 +61,27 @@ def test_forward_hooks_like_torch():
     for a, b in zip(ours[:3], theirs[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert ours[3] == theirs[3] == [(4, 2), (4, 2)]
+
+
+def test_nn_utils_match_torch():
+    x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    models = []
+    for lib in (torch, mg):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(3, 2)
+        models.append(m)
+    tm, mm = models
+    mm.load_state_dict({k: v.numpy() for k, v in tm.state_dict().items()})
+    (tm(torch.tensor(x)) ** 2).sum().backward()
+    (mm(mg.tensor(x)) ** 2).sum().backward()
+    torch.nn.utils.clip_grad_value_(tm.parameters(), 0.5)
+    nn.utils.clip_grad_value_(mm.parameters(), 0.5)
+    for (k, p), q in zip(tm.named_parameters(), mm.parameters()):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-6, err_msg=k)
+    tn = torch.nn.utils.clip_grad_norm_(tm.parameters(), 0.3)
+    mn = nn.utils.clip_grad_norm_(mm.parameters(), 0.3)
+    np.testing.assert_allclose(float(mn), float(tn), rtol=1e-5)
+    vec = nn.utils.parameters_to_vector(mm.parameters())
+    np.testing.assert_array_equal(vec.numpy(), torch.nn.utils.parameters_to_vector(tm.parameters()).detach().numpy())
+    nn.utils.vector_to_parameters(mg.tensor(np.arange(8.0, dtype=np.float32)), mm.parameters())
+    assert mm.bias.numpy().tolist() == [6.0, 7.0]

@@ -1,5 +1,5 @@
 """minigrad.nn: PyTorch-shaped layers and containers."""
-from . import functional, init
+from . import functional, init, utils
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                       AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d, MaxUnpool1d,
@@ -44,4 +44,4 @@ __all__ = ["Module", "Parameter", "StateDictError", "IncompatibleKeys", "Sequent
            "TripletMarginLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "PairwiseDistance",
            "CosineSimilarity",
            "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
-           "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "functional", "init"]
+           "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "functional", "init", "utils"]
