@@ -282,6 +282,8 @@ NEGATIVE_PADS = [((3, 3, 3, 3), (-1, 2, -3, 4), dict(value=-np.inf)), ((3, 3, 3,
                  ((1, 1, 5, 5), (-2, 1, 2, -3), dict(mode="circular")), ((1, 1, 5, 5, 5), (1, 2, 3, 5, 1, 2), dict(mode="circular"))]
 
 
+# infinite padding makes the helper's summed loss inf - inf = nan (in torch as well); the input gradients stay finite
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("shape,pad,kw", NEGATIVE_PADS, ids=[f"{p} {k}" for _, p, k in NEGATIVE_PADS])
 def test_pad_negative_and_large(shape, pad, kw):
     """Negative pads crop (circular crops first, then wraps what is left), as in torch."""

@@ -120,6 +120,7 @@ def test_cross_entropy_errors_name_the_op_and_shapes():
         F.cross_entropy(x, np.array([0, 1, 2]), label_smoothing=1.5)
 
 
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated:UserWarning")   # torch's
 def test_legacy_size_average_and_reduce_flags():
     helper_test_op([(4, 3)], lambda x: TF.nll_loss(x, torch.tensor([0, 2, 1, 1]), size_average=False),
                    lambda x: F.nll_loss(x, np.array([0, 2, 1, 1]), size_average=False), name="nll size_average")
