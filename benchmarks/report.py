@@ -68,10 +68,10 @@ Each figure alternates the libraries call by call after a warm-up (minigrad, the
 percentage of peak is shown, torch), so drift and load hit both, and takes the median. **Before every timed
 call the harness waits until no other thread of the process is runnable** (`benchmarks.timing.quiesce`, which
 polls `/proc/self/task/*/stat`). Why: after a parallel region numpy's OpenBLAS workers busy-wait for more work
-for up to ~0.1 s (measured: still runnable 60-90 ms after a 2048 sgemm returned) and torch's OpenMP workers
-likewise (~80 ms after a training step). Earlier versions timed torch right after the sgemm roofline or after
-minigrad, on 2 cores shared with those spinning threads: torch's conv 32→64 fwd+bwd took 145 ms in the harness
-against 90 ms alone, conv 64→128 130 against 65 ms, so the published ratios flattered minigrad. Both libraries
+(measured: still runnable 60-90 ms after a 2048 sgemm returned) and torch's OpenMP workers likewise (up to
+~80 ms after a training step). Earlier versions timed torch right after the sgemm roofline or after minigrad,
+on 2 cores shared with those spinning threads; torch's conv 32→64 fwd+bwd took 145 ms in that harness against
+90 ms alone (conv 64→128: 130 against 65 ms), so the ratios published then flattered minigrad. Both libraries
 run with the same thread count (`--threads`, via OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS and `set_num_threads`).
 
 **Isolation check** (section `isolation`): every conv-layer and network figure is re-timed in a fresh process

@@ -1,11 +1,11 @@
 """Alternating timer: minigrad and torch take turns, after a warm-up, so drift and load hit both.
 
 Before every timed call the process is quiesced: we wait until no thread of ours but the caller is
-runnable. After a parallel region, numpy's OpenBLAS workers busy-wait for new work (up to ~0.1 s, measured:
-runnable until 60-90 ms after a 2048 sgemm returned) and torch's OpenMP workers spin likewise (up to ~80 ms
-after a training step). Timed right after the other library, a call shared the 2 cores with those spinning
-threads: that is why torch looked 1.5-2x slower inside this harness than alone. Quiescing puts each call in
-the state it has when its library runs alone; the isolation check in run.py verifies that it does.
+runnable. After a parallel region, numpy's OpenBLAS workers busy-wait for new work (measured: still runnable
+60-90 ms after a 2048 sgemm returned) and torch's OpenMP workers spin likewise (up to ~80 ms after a training
+step). Timed right after the other library (or the sgemm roofline), a call shared the 2 cores with those
+spinning threads, which fits torch being 1.5-2x slower inside this harness than alone. Quiescing puts each
+call in the state it has when its library runs alone; the isolation check (isolation.py) verifies that.
 """
 import gc
 import os
