@@ -194,9 +194,9 @@ def markdown(res, history_path):
 
 def _scaling_section(res):
     lines = ["", "## Scaling", "", "Reference CNN training step images/s against batch size:", "",
-              _table(["batch", "minigrad img/s", "torch img/s", "ratio"],
-                     [[r["batch"], _f(r["minigrad_img_s"], "{:.0f}"), _f(r["torch_img_s"], "{:.0f}"), _f(r["ratio"])]
-                      for r in res["scaling_batch"]])]
+             _table(["batch", "minigrad img/s", "torch img/s", "ratio"],
+                    [[r["batch"], _f(r["minigrad_img_s"], "{:.0f}"), _f(r["torch_img_s"], "{:.0f}"), _f(r["ratio"])]
+                     for r in res["scaling_batch"]])]
     if res.get("scaling_threads"):
         lines += ["", "Training step (batch 64) against thread count, each in a fresh process:", "",
                   _table(["threads", "minigrad img/s", "torch img/s", "ratio"],
@@ -214,23 +214,23 @@ def _scaling_section(res):
 def _ablation_section(res):
     return ["", "## Ablation: the conv design, one choice switched off at a time (fwd+bwd, minigrad only)", "",
             "default = cache-sized image chunks on the kernel worker pool (one worker per core, each with a "
-              "single-threaded BLAS); no pool = the same chunks on the main thread, serial kernels around "
-              "multi-threaded OpenBLAS (the fallback when OpenBLAS lacks a per-thread setter); one GEMM = one "
-              "GEMM over the whole batch per pass on the main thread (the phase-1 layout).", "",
-              _table(["layer", "default ms", "no pool ms", "one GEMM ms", "no pool / default", "one GEMM / default"],
-                     [[k, _f(a["default_ms"], "{:.1f}"), _f(a["no_pool_ms"], "{:.1f}"), _f(a["one_gemm_ms"], "{:.1f}"),
-                       _f(a["no_pool_ms"] / a["default_ms"]), _f(a["one_gemm_ms"] / a["default_ms"])]
-                      for k, a in res["ablation"].items()])]
+            "single-threaded BLAS); no pool = the same chunks on the main thread, serial kernels around "
+            "multi-threaded OpenBLAS (the fallback when OpenBLAS lacks a per-thread setter); one GEMM = one "
+            "GEMM over the whole batch per pass on the main thread (the phase-1 layout).", "",
+            _table(["layer", "default ms", "no pool ms", "one GEMM ms", "no pool / default", "one GEMM / default"],
+                   [[k, _f(a["default_ms"], "{:.1f}"), _f(a["no_pool_ms"], "{:.1f}"), _f(a["one_gemm_ms"], "{:.1f}"),
+                     _f(a["no_pool_ms"] / a["default_ms"]), _f(a["one_gemm_ms"] / a["default_ms"])]
+                    for k, a in res["ablation"].items()])]
 
 
 def _cost_section(res):
     rss, st = res["cost"]["rss"], res["cost"].get("startup")
     lines = ["", "## Cost", "",
-              _table(["", "minigrad", "torch"],
-                     [["peak RSS of a training step process, MB", _f(rss["minigrad"].get("peak_rss_mb"), "{:.0f}"),
-                       _f(rss["torch"].get("peak_rss_mb"), "{:.0f}")],
-                      ["RSS after imports, MB", _f(rss["minigrad"].get("rss_after_import_mb"), "{:.0f}"),
-                       _f(rss["torch"].get("rss_after_import_mb"), "{:.0f}")]])]
+             _table(["", "minigrad", "torch"],
+                    [["peak RSS of a training step process, MB", _f(rss["minigrad"].get("peak_rss_mb"), "{:.0f}"),
+                      _f(rss["torch"].get("peak_rss_mb"), "{:.0f}")],
+                     ["RSS after imports, MB", _f(rss["minigrad"].get("rss_after_import_mb"), "{:.0f}"),
+                      _f(rss["torch"].get("rss_after_import_mb"), "{:.0f}")]])]
     if st:
         lines += ["", _table(["Numba cache", "process start → first step done, s", "first step, s", "second step, s"],
                              [[k, _f(s["wall_s"]), _f(s["first_step_s"]), _f(s["second_step_s"])]
