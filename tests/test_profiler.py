@@ -155,6 +155,10 @@ def test_table_sorting_row_limit_and_refusals(rng):
         prof.key_averages().table(sort_by="speed")
     with pytest.raises(ValueError, match="group_by_stack_n"):
         prof.key_averages(group_by_stack_n=5)
+    with pytest.raises(ValueError, match="export_stacks"):
+        prof.export_stacks("stacks.txt")
+    with pytest.raises(ValueError, match="export_memory_timeline"):
+        prof.export_memory_timeline("memory.html")
 
 
 @pytest.mark.parametrize("kwargs,word", [

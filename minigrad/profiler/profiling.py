@@ -201,6 +201,12 @@ class profile:
     def export_chrome_trace(self, path):
         export_chrome_trace(self._events, self._thread_names, path)
 
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        _refuse("export_stacks", "minigrad records no Python stacks (with_stack); use key_averages(group_by_module=True)")
+
+    def export_memory_timeline(self, path, device=None):
+        _refuse("export_memory_timeline", "minigrad records time and FLOPs, not allocations")
+
 
 class record_function(ContextDecorator):
     """with record_function("name"): ... marks a user range (nested ranges nest); also a decorator."""
