@@ -1,17 +1,17 @@
 """Shared command-line error handling: bad input -> one `error:` line on stderr, exit status 2."""
-import argparse
 import sys
+
+from minigrad import convert
 
 
 class UserError(Exception):
     """An error caused by the user's input (a bad file, flag or folder). Its message names the problem."""
 
 
-class ArgumentParser(argparse.ArgumentParser):
+class ArgumentParser(convert.ArgumentParser):
     """argparse whose mistakes raise UserError (one `error:` line via run) instead of printing usage."""
 
-    def error(self, message):
-        raise UserError(message)
+    error_class = UserError
 
 
 def run(main, argv=None):

@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data import course as datasets
 from digitsum.engine import checkpoints as checkpoint, metrics
 from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 from digitsum.engine.metrics import digit_accuracy
 from digitsum.engine.plots import draw_predictions
-from digitsum.cli import ArgumentParser, UserError, run
 
 def load_images_labels(data=None, images=None, labels=None):
     """(x uint8 (N,40,168), y int64, description) from a course folder's test split or from .npy files."""
@@ -41,7 +41,7 @@ def format_report(m):
 
 
 def show_readings(spec, x, y, pred, outputs, a):
-    """--show / --grid / --digit-labels: what a digit-reading model read (issue 6)."""
+    """--show / --grid / --digit-labels: what a digit-reading model read."""
     readings = readouts(spec, outputs)
     for i in range(min(a.show, len(pred))):
         print(f"  image {i}: {readings[i] if readings else pred[i]}   (true sum {int(y[i])})")

@@ -8,12 +8,14 @@ import io
 import os
 import sys
 
+from minigrad.serialization import atomic_write
+
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data import course as datasets
 from digitsum.engine import checkpoints as checkpoint
-from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 
-# The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights (issue 6).
+# The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights.
 DEFAULT_CHECKPOINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
 
 
@@ -30,7 +32,8 @@ def predictions_csv(spec, pred, outputs):
 
 def main(argv=None):
     p = ArgumentParser(prog="python -m digitsum.predict", description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, required=DEFAULT_CHECKPOINT is None)
+    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
+                   help="a best.npz/last.npz written by digitsum.train (default: the shipped digit reader)")
     p.add_argument("--images", required=True, help="X.npy, uint8 (N, 40, 168)")
     p.add_argument("--out", help="CSV file to write (default: stdout)")
     p.add_argument("--batch-size", type=int, default=EVAL_BATCH)
@@ -47,7 +50,6 @@ def main(argv=None):
     if a.out is None:
         sys.stdout.write(text)
     else:
-        from minigrad.serialization import atomic_write
         with atomic_write(a.out, "w") as f:
             f.write(text)
         print(f"wrote {len(pred)} predictions to {a.out}", file=sys.stderr)

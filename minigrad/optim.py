@@ -1,7 +1,9 @@
 """Optimizers with PyTorch's exact update rules and defaults: SGD, Adam, AdamW; clip_grad_norm_.
 
-Updates are in place on each parameter's ndarray and vectorized per parameter (float32 stays float32).
-Parameters whose .grad is None are skipped and get no state, as in PyTorch.
+Updates are in place on each parameter's ndarray and vectorized per parameter (float32 stays float32); like
+torch's, a step is an in-place update under no_grad, so it bumps each parameter's version counter (a backward
+through a graph that saved the old weights then refuses to run). Parameters whose .grad is None are skipped
+and get no state, as in PyTorch.
 """
 import copy
 import math
@@ -34,14 +36,15 @@ class Optimizer:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad[...] = 0
+                p.grad.data[...] = 0
 
     def step(self):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p.data, p.grad, self.state.setdefault(id(p), {}), group)
+                self._update(p.data, p.grad.data, self.state.setdefault(id(p), {}), group)
+                p._bump_version()
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
@@ -153,12 +156,15 @@ class AdamW(Adam):
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
-    """Scale all gradients together so their global norm is at most max_norm; returns the norm before."""
+    """Scale all gradients together so their global norm is at most max_norm; returns the norm before (a 0-d
+    float32 tensor, as torch)."""
+    from .tensor import Tensor
+
     if hasattr(parameters, "grad"):
         parameters = [parameters]
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = [p.grad.data for p in parameters if p.grad is not None]
     if not grads:
-        return 0.0
+        return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
     if norm_type == math.inf:
         total = max(float(np.abs(g).max()) for g in grads)
     else:
@@ -167,4 +173,4 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     if coef < 1:
         for g in grads:
             g *= g.dtype.type(coef)
-    return total
+    return Tensor._wrap(np.asarray(total, dtype=grads[0].dtype))

@@ -16,16 +16,9 @@ import numpy as np
 
 from digitsum.data import course as D
 from digitsum.data import mnist as M
-from digitsum.cli import UserError, run
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data.compose import PRESETS
 from digitsum.engine.plots import draw_samples
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse prints usage + 'prog: error:' and exits; we want the project's single `error:` line."""
-
-    def error(self, message):
-        raise UserError(message)
 
 
 def _digits(text):
@@ -58,7 +51,7 @@ def _count(text):
 
 
 def build_parser():
-    p = _Parser(prog="python -m digitsum.data", description="digitsum data: MNIST, composites, checks, pictures")
+    p = ArgumentParser(prog="python -m digitsum.data", description="digitsum data: MNIST, composites, checks, pictures")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fetch", help="get MNIST and cache it")
     f.add_argument("--mnist", help="folder of IDX files (gz or raw) or an .npz to read instead of downloading")

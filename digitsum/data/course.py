@@ -33,11 +33,13 @@ from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from digitsum.data.shapes import MAX_SUM
 from digitsum.home import home
+from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
 FILE_SIZE = 10000  # images per data{k}.npy, as the course shipped them
 DEFAULT_LABEL_MAX = MAX_SUM
 RECORD_KEYS = ("digits", "index", "boxes")
+COURSE_FILE = re.compile(r"(data|lab)(\d+)\.npy")  # data{k}.npy / lab{k}.npy
 
 
 @dataclass
@@ -111,6 +113,11 @@ def load_labels(path, label_max=DEFAULT_LABEL_MAX):
     return read_labels(Path(path), label_max)
 
 
+def course_file_indices(folder):
+    """The sorted k of every data{k}.npy or lab{k}.npy in `folder`."""
+    return sorted({int(m.group(2)) for p in folder.iterdir() if (m := COURSE_FILE.fullmatch(p.name))})
+
+
 def _read_manifest(folder):
     p = folder / "manifest.json"
     if not p.exists():
@@ -130,7 +137,7 @@ def _verify_checksums(folder, manifest):
         p = folder / name
         if not p.is_file():
             raise UserError(f"{p}: missing file (listed in manifest.json)")
-        if M.sha256_file(p) != digest:
+        if sha256_file(p) != digest:
             raise UserError(f"{p}: checksum mismatch with manifest.json (file changed or corrupt)")
 
 
@@ -153,8 +160,7 @@ def load_course(path):
         raise UserError(f"{folder}: data folder does not exist")
     manifest = _read_manifest(folder)
     label_max = 9 * int(manifest["generator"]["digits"][1]) if manifest else DEFAULT_LABEL_MAX
-    names = {p.name for p in folder.iterdir()}
-    ks = sorted({int(m.group(2)) for n in names for m in [re.fullmatch(r"(data|lab)(\d+)\.npy", n)] if m})
+    ks = course_file_indices(folder)
     if not ks:
         raise UserError(f"{folder}: no training files (data0.npy/lab0.npy ...) in the course layout")
     pairs = [_pair(folder, f"data{k}.npy", f"lab{k}.npy", label_max) for k in ks]
@@ -190,7 +196,7 @@ def load_records(path, data=None):
 
 # ---------------------------------------------------------------- writing a generated folder
 
-def course_file_names(n_train, n_test=None):
+def course_file_names(n_train):
     k = -(-n_train // FILE_SIZE)
     return [f"{a}{i}.npy" for i in range(k) for a in ("data", "lab")] + \
         ["test_data.npy", "test_label.npy", "digits.npz", "manifest.json"]
@@ -211,7 +217,7 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
     clash = [n for n in course_file_names(n_train) if (out / n).exists()]
-    if clash or (out.is_dir() and any(re.fullmatch(r"(data|lab)\d+\.npy", p.name) for p in out.iterdir())):
+    if clash or (out.is_dir() and course_file_indices(out)):
         raise UserError(f"{out / (clash[0] if clash else '')}: already exists; refusing to overwrite "
                         f"(choose an empty --out folder)")
     try:
@@ -228,7 +234,7 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
 
     def save(name, fn):
         _write(out / name, fn)
-        files[name] = M.sha256_file(out / name)
+        files[name] = sha256_file(out / name)
 
     for i, start in enumerate(range(0, n_train, FILE_SIZE)):
         sl = slice(start, start + FILE_SIZE)
@@ -256,7 +262,7 @@ def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
             raise UserError(f"{path}: data folder does not exist")
         return Path(path)
     if Path("data").is_dir():
-        if any(re.fullmatch(r"(data|lab)\d+\.npy", f.name) for f in Path("data").iterdir()):
+        if course_file_indices(Path("data")):
             log("using the course data in ./data")
             return Path("data")
         # e.g. ./data holds only folders written by `digitsum.data make --out data/...`

@@ -24,9 +24,11 @@ from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from digitsum.cli import UserError
 from digitsum.home import home
+from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
 MNIST = namedtuple("MNIST", "train_images train_labels test_images test_labels")
@@ -49,14 +51,6 @@ HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 CACHE_FILE, CACHE_RECORD = "mnist.npz", "mnist.json"
 
 _memo = {}  # resolved cache path -> MNIST, so one process reads the 55 MB cache once
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- parsing and validation
@@ -182,7 +176,6 @@ def _download(url, log):
     try:
         with urllib.request.urlopen(url, timeout=MIRROR_TIMEOUT) as r:
             total = int(r.headers.get("Content-Length") or 0)
-            from tqdm import tqdm
             buf = io.BytesIO()
             with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
                       disable=total < (1 << 20), leave=False) as bar:

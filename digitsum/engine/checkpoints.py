@@ -1,7 +1,7 @@
 """Self-describing digitsum checkpoints on top of minigrad.save/load.
 
 A checkpoint holds the model's name and config (so `build(model_config)` rebuilds it with no other flags),
-the versions that wrote it, the model's state_dict and, for `last.npz`, everything --resume needs
+the minigrad version that wrote it, the model's state_dict and, for `last.npz`, everything --resume needs
 (optimizer, scheduler, epoch, RNG state, history). Every way a file can be unusable -- missing, truncated,
 not a checkpoint, an unknown model, weights of another architecture -- becomes one UserError.
 """
@@ -10,7 +10,6 @@ import os
 import minigrad
 from minigrad.serialization import CheckpointError
 
-import digitsum
 from digitsum import models
 from digitsum.cli import UserError
 
@@ -25,8 +24,7 @@ def save(path, spec, model, model_config, **extra):
         "format_version": FORMAT_VERSION,
         "model": spec.name,
         "model_config": model_config,
-        "minigrad_version": getattr(minigrad, "__version__", "unknown"),
-        "digitsum_version": getattr(digitsum, "__version__", "unknown"),
+        "minigrad_version": minigrad.__version__,
         "state_dict": model.state_dict(),
         **extra,
     }

@@ -13,6 +13,8 @@ from minigrad.serialization import atomic_write
 
 
 def _new_figure(width, height):
+    # matplotlib is imported on first use: it takes as long to import as the rest of digitsum, a cost
+    # that commands drawing nothing should not pay
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height))

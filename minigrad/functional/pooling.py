@@ -1,25 +1,22 @@
-"""Max, average and adaptive average pooling."""
+"""Max, average and adaptive pooling with torch's arguments; the kernels validate them."""
 import numpy as np
 
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, pair
-
-
-def _pool_args(kernel_size, stride, padding):
-    k = pair(kernel_size, "kernel_size")
-    s = k if stride is None else pair(stride, "stride")
-    p = pair(padding, "padding")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"pool padding {p} must be at most half the kernel size {k}")
-    return k, s, p
+from ..tensor import Tensor
+from ._util import as_tensor, unbatched
 
 
 class MaxPool2dFn(Function):
+    """forward(x, kernel_size, stride, padding, dilation, ceil_mode), or forward(x, output_size) when
+    adaptive=True. The int64 indices are left in `indices` (a list) for return_indices."""
+
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        out, ctx.argmax = K.max_pool2d_forward(x, kernel, stride, padding)
+    def forward(ctx, x, *args, adaptive=False, indices=None):
+        out, ctx.argmax = (K.adaptive_max_pool2d_forward if adaptive else K.max_pool2d_forward)(x, *args)
         ctx.x_shape = x.shape
+        if indices is not None:
+            indices.append(ctx.argmax.astype(np.int64))
         return out
 
     @staticmethod
@@ -27,56 +24,54 @@ class MaxPool2dFn(Function):
         return K.max_pool2d_backward(g, ctx.argmax, ctx.x_shape)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Padding never wins; on ties the first maximum (row-major in the window) gets the gradient."""
-    return MaxPool2dFn.apply(as_tensor(x), *_pool_args(kernel_size, stride, padding))
+def _max_pool(x, args, adaptive, return_indices):
+    def run(x):
+        indices = [] if return_indices else None
+        out = MaxPool2dFn.apply(x, *args, adaptive=adaptive, indices=indices)
+        return (out, Tensor._wrap(indices[0])) if return_indices else out
+    return unbatched(run, as_tensor(x))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Padding never wins; on ties the first maximum (row-major in the window) gets the gradient.
+    return_indices=True also returns each maximum's flat int64 index into its H*W plane, as torch."""
+    return _max_pool(input, (kernel_size, stride, padding, dilation, ceil_mode), False, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _max_pool(input, (output_size,), True, return_indices)
 
 
 class AvgPool2dFn(Function):
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        ctx.args = (x.shape, kernel, stride, padding)
-        return K.avg_pool2d_forward(x, kernel, stride, padding)
+    def forward(ctx, x, *args):
+        ctx.args = (x.shape,) + args
+        return K.avg_pool2d_forward(x, *args)
 
     @staticmethod
     def backward(ctx, g):
         return K.avg_pool2d_backward(g, *ctx.args)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Zero padding counts in the average (count_include_pad=True, PyTorch's default)."""
-    return AvgPool2dFn.apply(as_tensor(x), *_pool_args(kernel_size, stride, padding))
-
-
-def _adaptive_matrix(size, out, dtype):
-    """Row i averages input cells floor(i*size/out) .. ceil((i+1)*size/out) - 1 (PyTorch's windows)."""
-    m = np.zeros((out, size), dtype=dtype)
-    for i in range(out):                       # loop over output cells only (a handful), not pixels
-        lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
-        m[i, lo:hi] = 1.0 / (hi - lo)
-    return m
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """torch's divisor: divisor_override, else the window's size clipped to the padded input
+    (count_include_pad=True, the default) or to the input."""
+    return unbatched(lambda x: AvgPool2dFn.apply(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                 divisor_override), as_tensor(input))
 
 
 class AdaptiveAvgPool2dFn(Function):
-    """Adaptive average pooling is separable: out = Ph @ x @ Pw.T with row-averaging matrices."""
-
     @staticmethod
-    def forward(ctx, x, out_hw):
-        ph = _adaptive_matrix(x.shape[2], out_hw[0], x.dtype)
-        pw = _adaptive_matrix(x.shape[3], out_hw[1], x.dtype)
-        ctx.mats = (ph, pw)
-        return np.matmul(np.matmul(ph, x), pw.T)
+    def forward(ctx, x, output_size):
+        ctx.args = (x.shape, output_size)
+        return K.adaptive_avg_pool2d_forward(x, output_size)
 
     @staticmethod
     def backward(ctx, g):
-        ph, pw = ctx.mats
-        return np.matmul(np.matmul(ph.T, g), pw)
+        return K.adaptive_avg_pool2d_backward(g, *ctx.args)
 
 
-def adaptive_avg_pool2d(x, output_size):
-    x = as_tensor(x)
-    if x.ndim != 4:
-        raise ValueError(f"adaptive_avg_pool2d expects (N, C, H, W), got {x.shape}")
-    oh, ow = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else output_size
-    out_hw = (x.shape[2] if oh is None else int(oh), x.shape[3] if ow is None else int(ow))
-    return AdaptiveAvgPool2dFn.apply(x, out_hw)
+def adaptive_avg_pool2d(input, output_size):
+    """Window i covers floor(i*H/out) .. ceil((i+1)*H/out) - 1 (torch's windows); None keeps that size."""
+    return unbatched(lambda x: AdaptiveAvgPool2dFn.apply(x, output_size), as_tensor(input))

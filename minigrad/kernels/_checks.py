@@ -14,13 +14,24 @@ def _is_int(v):
 
 
 def pair(v, name, op=None):
-    """int or (h, w) -> (h, w) of Python ints; anything else (floats, bools, 3 values) is a TypeError."""
+    """int, (n,) or (h, w) -> (h, w) of Python ints, as torch reads them; anything else (floats, bools,
+    3 values) is a TypeError."""
     if _is_int(v):
         return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_int(e) for e in v):
-        return int(v[0]), int(v[1])
+    if isinstance(v, (tuple, list)) and len(v) in (1, 2) and all(_is_int(e) for e in v):
+        return int(v[0]), int(v[-1])
     where = f"{op}(): " if op else ""
     raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 2 ints, got {v!r}")
+
+
+def single(v, name, op=None):
+    """int or (n,) -> n, as torch's 1-D ops read it (strings and None pass through)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (tuple, list)) and len(v) != 1:
+        where = f"{op}(): " if op else ""
+        raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 1 int, got {v!r}")
+    return pair(v, name, op)[0]
 
 
 def as_float(a, name, dtype=None):
@@ -176,3 +187,75 @@ def conv_transpose2d_geometry(x_shape, w_shape, b_shape, stride, padding, output
         raise ValueError(f"{op}: given input size per channel: ({H} x {W}). Calculated output size per "
                          f"channel: ({Ho} x {Wo}). Output size is too small")
     return ConvGeometry(N, Cog * groups, Ho, Wo, Cin, kh, kw, sh, sw, ph, pw, dh, dw, groups, H, W)
+
+
+class PoolGeometry(NamedTuple):
+    N: int
+    C: int
+    H: int
+    W: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    dh: int
+    dw: int
+    Ho: int
+    Wo: int
+
+
+def _pool_out(size, k, s, p, d, ceil_mode):
+    """torch's pooling_output_shape: in ceil mode the last window must start inside the input or the
+    leading padding."""
+    o = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+def check_4d(op, x_shape):
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got input of size "
+                         f"{_shape(x_shape)}")
+
+
+def pool2d_geometry(x_shape, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """Validate a max/avg pool's arguments as torch does -> PoolGeometry. stride None (or []) = kernel_size."""
+    check_4d(op, x_shape)
+    kh, kw = pair(kernel_size, "kernel_size", op)
+    sh, sw = (kh, kw) if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
+        pair(stride, "stride", op)
+    (ph, pw), (dh, dw) = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    _positive(op, "kernel_size", (kh, kw))
+    _positive(op, "stride", (sh, sw))
+    _positive(op, "dilation", (dh, dw))
+    if min(ph, pw) < 0:
+        raise ValueError(f"{op}: negative padding is not supported, got padding={(ph, pw)}")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{op}: pad should be at most half the kernel size, got padding={(ph, pw)} and "
+                         f"kernel_size={(kh, kw)}")
+    N, C, H, W = x_shape
+    Ho, Wo = _pool_out(H, kh, sh, ph, dh, ceil_mode), _pool_out(W, kw, sw, pw, dw, ceil_mode)
+    if Ho < 1 or Wo < 1:
+        raise ValueError(f"{op}: given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{Ho}x{Wo}). "
+                         f"Output size is too small")
+    return PoolGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+
+
+def adaptive_output_size(x_shape, output_size, op):
+    """Validate an adaptive pool's input and output_size (int, or pair with None = keep) -> (Ho, Wo)."""
+    check_4d(op, x_shape)
+    if 0 in x_shape[1:]:
+        raise ValueError(f"{op}: expected input to have non-zero size for non-batch dimensions, but input "
+                         f"has sizes {_shape(x_shape)}")
+    if _is_int(output_size) or output_size is None:
+        output_size = (output_size, output_size)
+    if not (isinstance(output_size, (tuple, list)) and len(output_size) == 2
+            and all(o is None or _is_int(o) for o in output_size)):
+        raise TypeError(f"{op}(): output_size must be an int or a pair of ints (or None), got {output_size!r}")
+    out = tuple(int(x_shape[2 + i]) if o is None else int(o) for i, o in enumerate(output_size))
+    if min(out) < 0:
+        raise ValueError(f"{op}: output_size must not be negative, got {output_size!r}")
+    return out
