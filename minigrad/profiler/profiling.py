@@ -215,6 +215,10 @@ class record_function(ContextDecorator):
         self.name = str(name)
         self._event = self._recorder = None
 
+    def _recreate_cm(self):
+        """As a decorator: a fresh range per call, so recursive and concurrent calls each get theirs."""
+        return record_function(self.name)
+
     def __enter__(self):
         self._recorder = state.current
         if self._recorder is not None:
