@@ -11,10 +11,10 @@ ISOLATION_TOLERANCE = 0.10
 CONV_CASES = {f"conv {k} fwd+bwd": k for k in ("a", "b", "c")}
 
 
-def case_names(res):
-    """The cases of `res` that have in-harness figures to check."""
-    names = [n for n, k in CONV_CASES.items() if k in res.get("conv", {})]
-    return names + list(res.get("networks", {}))
+def case_names(res, sections=("conv", "networks")):
+    """The cases of `res` that have in-harness figures to check, from the given sections only."""
+    names = [n for n, k in CONV_CASES.items() if k in res.get("conv", {})] if "conv" in sections else []
+    return names + (list(res.get("networks", {})) if "networks" in sections else [])
 
 
 def harness_stat(res, case, lib):
@@ -57,11 +57,12 @@ def job_alone(case, lib, reps, threads, quick):
             "imported_numba": "numba" in sys.modules}
 
 
-def check(res, libs, reps, threads, quick, spawn, log, cases=None):
-    """Time every case of `res` (or those of `cases` it has) alone for each library in `libs`
-    -> {case: {lib: row}}."""
+def check(res, libs, reps, threads, quick, spawn, log, sections, cases=None):
+    """Time every case of `res` from `sections` (the ones measured in this run: a figure is compared with
+    an isolated timing taken minutes later, never with one from another run), or those of `cases`, alone for
+    each library in `libs` -> {case: {lib: row}}."""
     out = {}
-    for case in case_names(res):
+    for case in case_names(res, sections):
         if cases is not None and case not in cases:
             continue
         for lib in libs:

@@ -250,6 +250,8 @@ def main(argv=None):
     p.add_argument("--only", type=_sections, default=list(SECTIONS), metavar="SECTIONS",
                    help="comma-separated subset of: " + ", ".join(SECTIONS))
     args = p.parse_args(argv)
+    if "isolation" in args.only and not {"conv", "networks"} & set(args.only):
+        p.error("--only isolation needs conv and/or networks in the same run (it checks this run's figures)")
     args.reps = args.reps or (2 if args.quick else 7)
     torch = cases.load_torch(args.no_torch)
     if torch is not None:
@@ -275,7 +277,7 @@ def main(argv=None):
         res["where"] = measure_where(q, peak_n)
     if "isolation" in only:
         libs = ("minigrad",) if torch is None else ("minigrad", "torch")
-        res["isolation"] = isolation.check(res, libs, args.reps, args.threads, q, spawn, _log,
+        res["isolation"] = isolation.check(res, libs, args.reps, args.threads, q, spawn, _log, only,
                                            cases=["conv b fwd+bwd"] if q else None)
     if "ablation" in only:
         res["ablation"] = measure_ablation(batch, args.reps, q)
