@@ -81,3 +81,25 @@ def _x(*shape):
 def test_3d_errors_name_the_op(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+LP_POOLS = [
+    ("lp_pool1d", lambda F, x: F.lp_pool1d(x, 2, 3, 2, True), (2, 3, 9)),
+    ("lp_pool2d", lambda F, x: F.lp_pool2d(x, 2, 3, 2, True), (2, 3, 7, 8)),
+    ("lp_pool2d p=3", lambda F, x: F.lp_pool2d(x.abs() + 0.1, 3.0, (2, 3)), (2, 3, 7, 8)),
+    ("lp_pool3d", lambda F, x: F.lp_pool3d(x, 2, 2), (2, 3, 4, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("name,fn,shape", LP_POOLS)
+def test_lp_pool_parity_and_gradcheck(rng, name, fn, shape):
+    both(fn, shapes=[shape], name=name)
+    assert mg.gradcheck(lambda t: fn(F, t), [leaf(rng, *shape)])
+
+
+@pytest.mark.parametrize("make_layer,shape", [(lambda nn: nn.LPPool1d(2, 3), (2, 3, 9)),
+                                              (lambda nn: nn.LPPool2d(2, (2, 3), 1, True), (2, 3, 5, 6)),
+                                              (lambda nn: nn.LPPool3d(2.0, 2), (2, 3, 4, 4, 4))])
+def test_lp_pool_layers_parity(make_layer, shape):
+    t, m = layer_parity(make_layer, shape, repr(make_layer(nn)))
+    assert repr(m) == repr(t)
