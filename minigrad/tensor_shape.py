@@ -100,6 +100,8 @@ class ShapeMixin:
         if len(src) != len(dst):
             raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src}) and destination "
                                f"({dst}) must have the same number of elements")
+        if self.ndim == 0:
+            return self
         perm = [None] * self.ndim
         for s, d in zip(src, dst):
             perm[d] = s
@@ -245,6 +247,8 @@ class ShapeMixin:
         return self.split(max(-(-n // chunks), 1), dim)
 
     def unbind(self, dim=0):
+        if self.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = self._dim(dim, "unbind")
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
@@ -266,6 +270,8 @@ class ShapeMixin:
             raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index.dtype}")
         if index.ndim != self.ndim:
             raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        if self.ndim == 0:
+            return self.reshape(1).gather(dim, index.reshape(1)).reshape(())
         return ops.Gather.apply(self, self._dim(dim, "gather"), index)
 
     def _scatter(self, dim, index, src, add, op):
@@ -310,10 +316,12 @@ class ShapeMixin:
 
     def nonzero(self, as_tuple=False):
         from .tensor import Tensor
-        idx = np.nonzero(self.data)
+        idx = np.nonzero(np.atleast_1d(self.data))
         if as_tuple:
             return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
-        return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((1, 0), np.int64))
+        if self.ndim == 0:
+            return Tensor._wrap(np.zeros((len(idx[0]), 0), np.int64))
+        return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64))
 
     def tril(self, diagonal=0):
         keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)

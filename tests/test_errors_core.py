@@ -30,6 +30,7 @@ import minigrad as mg
     (lambda L: L.ones(2, 2).masked_fill(L.ones(2, 2), 0.0), RuntimeError, "boolean"),
     (lambda L: L.tensor([[1, 2], [3]]), ValueError, "length|rectangular"),
     (lambda L: L.ones(2).split([1, 2]), RuntimeError, "split_with_sizes"),
+    (lambda L: L.tensor(1.0).unbind(0), IndexError, "no dimensions"),
 ])
 def test_errors_like_torch(fn, exc, match):
     for lib in (torch, mg):
