@@ -55,3 +55,9 @@ def test_inplace_on_a_view_of_a_leaf_is_refused():
         x = lib.ones(3, requires_grad=True)
         with pytest.raises(RuntimeError, match="view of a leaf Variable"):
             x[:2].add_(1)
+
+
+def test_matmul_batch_dims_that_do_not_broadcast():
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError, match=r"\[2, 3, 4\].*\[5, 4, 2\]|must match the size"):
+            lib.ones(2, 3, 4) @ lib.ones(5, 4, 2)
