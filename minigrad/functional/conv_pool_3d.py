@@ -10,7 +10,8 @@ maximum in (d, h, w) order wins.
 import numpy as np
 
 from ..kernels._checks import check_bias, check_groups, check_positive, shape_str, triple
-from ..tensor import Tensor, cat
+from ..creation import cat
+from ..tensor import Tensor
 from ._util import as_tensor
 from .conv import conv2d
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
