@@ -300,6 +300,39 @@ class ShapeMixin:
             raise IndexError("index_select(): Index is supposed to be a vector of int64")
         return self[(slice(None),) * self._dim(dim, "index_select") + (index,)]
 
+    def _along(self, dim, index, shape, op):
+        """An index array of `shape` holding index[i] at position i of `dim` (for index_add/index_copy)."""
+        d = self._dim(dim, op)
+        index = ops.as_index(index)
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise IndexError(f"{op}(): Index is supposed to be a vector of int64")
+        view = [1] * len(shape)
+        view[d] = -1
+        return d, np.broadcast_to(index.reshape(view), shape)
+
+    def index_add(self, dim, index, source, alpha=1):
+        d, full = self._along(dim, index, source.shape, "index_add")
+        return self._scatter(d, full, source if alpha == 1 else source * alpha, True, "index_add")
+
+    def index_copy(self, dim, index, source):
+        d, full = self._along(dim, index, source.shape, "index_copy")
+        return self._scatter(d, full, source, False, "index_copy")
+
+    def index_fill(self, dim, index, value):
+        d = self._dim(dim, "index_fill")
+        mask = np.zeros(self.shape[d] if self.ndim else 1, dtype=bool)
+        mask[ops.as_index(index)] = True
+        return self.masked_fill(mask.reshape((-1,) + (1,) * (self.ndim - d - 1)) if self.ndim else mask[0], value)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return self._inplace("index_add_", lambda s: s.index_add(dim, index, source, alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        return self._inplace("index_copy_", lambda s: s.index_copy(dim, index, source), source)
+
+    def index_fill_(self, dim, index, value):
+        return self._inplace("index_fill_", lambda s: s.index_fill(dim, index, value), value)
+
     def masked_fill(self, mask, value):
         from .tensor import Tensor
         mask = ops.as_index(mask)

@@ -67,6 +67,10 @@ SHAPE = {
     "cat": lambda x: L(x).cat([x, x * 2], 1), "cat dim -1": lambda x: L(x).cat((x, x[:, :, :1]), dim=-1),
     "stack": lambda x: L(x).stack([x, -x], 0), "stack dim 2": lambda x: L(x).stack([x, x], dim=2),
     "contiguous": lambda x: x.transpose(0, 1).contiguous(),
+    "index_add": lambda x: x.index_add(1, idx(x, [2, 0, 2]), x[:, :3] * 2, alpha=0.5),
+    "index_copy": lambda x: x.index_copy(2, idx(x, [3, 1]), x[:, :, :2].exp()),
+    "index_fill": lambda x: x.index_fill(1, idx(x, [0, 2]), -1.0),
+    "index_add_ non-leaf": lambda x: (x * 1).index_add_(0, idx(x, [1, 1]), x * 3),
 }
 
 
