@@ -303,3 +303,21 @@ def test_max_unpool_errors(call, exc, match):
     indices = F.max_pool2d(mg.Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2, return_indices=True)[1]
     with pytest.raises(exc, match=match):
         call(indices)
+
+
+@pytest.mark.parametrize("conv", [lambda x, w: F.conv2d(x, w, padding=1),
+                                  lambda x, w: F.conv_transpose2d(x, w.permute(1, 0, 2, 3))])
+def test_conv_refuses_backward_after_an_inplace_change_of_its_inputs(conv):
+    """As torch: an optimizer step (or any in-place op) between forward and backward is an error."""
+    x = mg.Tensor(np.ones((1, 2, 5, 5), np.float32), requires_grad=True)
+    w = mg.Tensor(np.ones((2, 2, 3, 3), np.float32), requires_grad=True)
+    out = conv(x, w)
+    with mg.no_grad():
+        w.sub_(0.1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    y = x * 1
+    out = conv(y, w)
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()

@@ -2,7 +2,7 @@
 (plain Python, runs once per call) with torch-like messages that name the op and the shapes.
 
 minigrad.functional passes user arguments straight through; the kernels' entry points call these."""
-from typing import NamedTuple
+from collections import namedtuple
 
 import numpy as np
 
@@ -81,25 +81,11 @@ def out_size(size, k, s, p, what):
     return o
 
 
-class ConvGeometry(NamedTuple):
+class ConvGeometry(namedtuple("ConvGeometry", "N C H W Cout kh kw sh sw ph pw dh dw groups Ho Wo")):
     """A convolution x (N, C, H, W) * w (Cout, C/groups, kh, kw) -> (N, Cout, Ho, Wo).
     ph, pw are the leading (top, left) paddings; the trailing ones only show in Ho, Wo."""
-    N: int
-    C: int
-    H: int
-    W: int
-    Cout: int
-    kh: int
-    kw: int
-    sh: int
-    sw: int
-    ph: int
-    pw: int
-    dh: int
-    dw: int
-    groups: int
-    Ho: int
-    Wo: int
+
+    __slots__ = ()
 
     @property
     def w_shape(self):
@@ -199,21 +185,7 @@ def conv_transpose2d_geometry(x_shape, w_shape, b_shape, stride, padding, output
     return ConvGeometry(N, Cog * groups, Ho, Wo, Cin, kh, kw, sh, sw, ph, pw, dh, dw, groups, H, W)
 
 
-class PoolGeometry(NamedTuple):
-    N: int
-    C: int
-    H: int
-    W: int
-    kh: int
-    kw: int
-    sh: int
-    sw: int
-    ph: int
-    pw: int
-    dh: int
-    dw: int
-    Ho: int
-    Wo: int
+PoolGeometry = namedtuple("PoolGeometry", "N C H W kh kw sh sw ph pw dh dw Ho Wo")
 
 
 def _pool_out(size, k, s, p, d, ceil_mode):
