@@ -237,3 +237,30 @@ def test_margin_and_likelihood_losses(fn, shapes, consts, kw):
     rng = np.random.default_rng(9)
     xs = [mg.tensor(rng.uniform(low, 2.0, s), requires_grad=True) for s in shapes]
     assert mg.gradcheck(lambda *t: getattr(F, fn)(*t, **consts("mg", t[0]), **kw), xs)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(p=2, margin=0.5), dict(weight=np.array([0.5, 1.0, 2.0, 1.5])),
+                                dict(reduction="none")])
+def test_multi_margin_loss(kw):
+    t = np.array([0, 3, 1, 1, 2])
+
+    def tkw(x):
+        return {k: torch.tensor(v, dtype=x.dtype) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    helper_test_op([(5, 4)], lambda x: TF.multi_margin_loss(x, torch.tensor(t), **tkw(x)),
+                   lambda x: F.multi_margin_loss(x, t, **kw), name="multi_margin_loss")
+    x = mg.tensor(np.random.default_rng(11).standard_normal((5, 4)), requires_grad=True)
+    assert mg.gradcheck(lambda a: F.multi_margin_loss(a, t, **kw), [x])
+
+
+def test_bilinear_and_local_response_norm():
+    helper_test_op([(3, 4), (3, 5), (2, 4, 5), (2,)], lambda a, b, w, c: TF.bilinear(a, b, w, c),
+                   lambda a, b, w, c: F.bilinear(a, b, w, c), name="bilinear")
+    helper_test_op([(2, 5, 3, 2)], lambda x: TF.local_response_norm(x, 3, alpha=0.5, beta=0.6, k=2.0),
+                   lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.6, k=2.0), name="local_response_norm")
+    helper_test_op([(2, 6, 4)], lambda x: TF.local_response_norm(x, 4), lambda x: F.local_response_norm(x, 4),
+                   name="local_response_norm 3-D")
+    rng = np.random.default_rng(12)
+    a, b, w = (mg.tensor(rng.standard_normal(s), requires_grad=True) for s in ((2, 3), (2, 4), (2, 3, 4)))
+    assert mg.gradcheck(lambda *t: F.bilinear(*t), [a, b, w])
+    x = mg.tensor(rng.standard_normal((1, 4, 2, 2)), requires_grad=True)
+    assert mg.gradcheck(lambda t: F.local_response_norm(t, 3, alpha=0.5, k=2.0), [x])

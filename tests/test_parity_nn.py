@@ -274,3 +274,34 @@ def test_more_loss_and_distance_layers(name, kwargs, nargs):
         out_m.sum().backward()
         for m, t in zip(ms, ts):
             compare(f"{name} grad", m.grad, t.grad, dtype)
+
+
+@pytest.mark.parametrize("make,shape", [(lambda m: m.Softmax2d(), (2, 3, 2, 2)), (lambda m: m.Softmax2d(), (3, 2, 2)),
+                                        (lambda m: m.LocalResponseNorm(3, alpha=0.1, k=2.0), (2, 5, 3, 2))])
+def test_softmax2d_and_local_response_norm_layers(make, shape):
+    layer_parity(lambda: make(torch.nn), lambda: make(nn), shape, seed=12)
+    assert repr(make(nn)) == repr(make(torch.nn))
+
+
+def test_bilinear_and_multi_margin_layers():
+    rng = np.random.default_rng(13)
+    x1, x2 = rng.standard_normal((3, 4)), rng.standard_normal((3, 5))
+    for dtype in (np.float32, np.float64):
+        tl, ml = twin_layers(lambda: torch.nn.Bilinear(4, 5, 2), lambda: nn.Bilinear(4, 5, 2), dtype)
+        ts = [torch.tensor(v.astype(dtype), requires_grad=True) for v in (x1, x2)]
+        ms = [mg.tensor(v.astype(dtype), requires_grad=True) for v in (x1, x2)]
+        out_t, out_m = tl(*ts), ml(*ms)
+        compare("Bilinear forward", out_m, out_t, dtype)
+        out_t.sum().backward()
+        out_m.sum().backward()
+        for m, t in zip(ms, ts):
+            compare("Bilinear input grad", m.grad, t.grad, dtype)
+        compare_param_grads(tl, ml, dtype)
+    assert repr(nn.Bilinear(4, 5, 2)) == repr(torch.nn.Bilinear(4, 5, 2))
+    t = np.array([0, 2, 1])
+    w = [0.5, 1.0, 2.0]
+    ours = nn.MultiMarginLoss(p=2, weight=w)(mg.tensor(x1[:, :3]), t)
+    theirs = torch.nn.MultiMarginLoss(p=2, weight=torch.tensor(w, dtype=torch.float64))(torch.tensor(x1[:, :3]),
+                                                                                          torch.tensor(t))
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+    assert list(nn.MultiMarginLoss(weight=w).state_dict()) == ["weight"]

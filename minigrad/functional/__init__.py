@@ -17,10 +17,13 @@ from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswis
                          logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softplus, softshrink, softsign,
                          tanh, tanhshrink, threshold)
 from .attention import scaled_dot_product_attention
+from .bilinear import bilinear
 from .dropout import dropout, dropout1d, dropout2d, dropout3d
+from .local_response_norm import local_response_norm
 from .loss import cross_entropy, nll_loss
 from .loss_margin import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss,
-                          multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss, triplet_margin_loss)
+                          multi_margin_loss, multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss,
+                          triplet_margin_loss)
 from .loss_pointwise import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss, soft_margin_loss)
 from .normalization import (batch_norm, cosine_similarity, group_norm, instance_norm, layer_norm, normalize,
@@ -40,9 +43,10 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "hardshrink", "softshrink", "prelu", "glu",
            "dropout", "dropout1d", "dropout2d", "dropout3d", "batch_norm", "layer_norm", "rms_norm", "group_norm",
            "instance_norm", "normalize", "cosine_similarity", "pad", "embedding", "one_hot", "interpolate",
-           "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention",
+           "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention", "bilinear", "local_response_norm",
            "softmax", "softmin", "log_softmax", "logsumexp",
            "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "soft_margin_loss",
            "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "pairwise_distance",
-           "triplet_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
+           "triplet_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "poisson_nll_loss",
+           "gaussian_nll_loss"]

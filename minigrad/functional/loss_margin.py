@@ -1,12 +1,13 @@
 """Margin, embedding and likelihood losses, composed from differentiable tensor ops with torch's formulas:
 margin_ranking_loss, hinge_embedding_loss, cosine_embedding_loss, triplet_margin_loss (and pairwise_distance),
-multilabel_soft_margin_loss, poisson_nll_loss, gaussian_nll_loss."""
+multilabel_soft_margin_loss, multi_margin_loss, poisson_nll_loss, gaussian_nll_loss."""
 import math
 
 import numpy as np
 
 from .. import functions as mgf
 from ..autograd import no_grad
+from ..tensor import Tensor
 from ._reduction import check_reduction
 from ._util import as_tensor, like
 from .activation import logsigmoid
@@ -103,3 +104,28 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """Per sample, sum over the wrong classes j of max(0, margin - x[y] + x[j])^p (times weight[y]) over C."""
+    x = as_tensor(input)
+    if p not in (1, 2):
+        raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
+    t = np.asarray(target.data if hasattr(target, "data") else target)
+    if x.ndim not in (1, 2) or t.shape != x.shape[:-1] or t.dtype.kind not in "iu":
+        raise ValueError(f"multi_margin_loss: expected input (N, C) or (C,) and integer target (N,) or (), got "
+                         f"{tuple(x.shape)} and {t.shape} {t.dtype}")
+    c = x.shape[-1]
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexError(f"multi_margin_loss: target out of range [0, {c}) for input {tuple(x.shape)}")
+    idx = t[..., None].astype(np.int64)
+    wrong = np.ones(x.shape, dtype=x.dtype)
+    np.put_along_axis(wrong, idx, 0, axis=-1)
+    picked = x.gather(-1, Tensor._wrap(idx))
+    loss = (margin - picked + x).clamp(min=0)
+    loss = (loss if p == 1 else loss * loss) * like(wrong, x)
+    if weight is not None:
+        w = np.asarray(weight.data if hasattr(weight, "data") else weight)[idx].astype(x.dtype)
+        loss = loss * like(w, x)
+    return _reduce(loss.sum(-1) / c, reduction, "multi_margin_loss")

@@ -90,6 +90,15 @@ class Softmin(_SoftmaxLayer):
     fn = staticmethod(F.softmin)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input of 3 or 4 dims, got shape {tuple(input.shape)}")
+        return F.softmax(input, -3)
+
+
 class PReLU(Module):
     """One learnable negative slope per channel (num_parameters=C) or shared (1), initialised to `init`."""
 

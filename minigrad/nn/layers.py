@@ -96,3 +96,24 @@ class Identity(Module):
 
     def forward(self, x):
         return x
+
+
+class Bilinear(Module):
+    """y = x1^T W x2 + b with weight (out, in1, in2); weights and bias U(-1/sqrt(in1), 1/sqrt(in1)) as torch."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), np.float32))
+        self.register_parameter("bias", Parameter(np.empty(out_features, np.float32)) if bias else None)
+        bound = 1 / math.sqrt(in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if bias:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
