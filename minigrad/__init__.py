@@ -18,6 +18,13 @@ from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
 from . import functional, init, nn, optim, profiler, utils  # noqa: E402
 
+# torch.<op> spellings of torch.nn.functional ops whose positional arguments are the same in both places
+_FUNCTIONAL_ALIASES = ("adaptive_avg_pool1d", "adaptive_max_pool1d", "avg_pool1d", "bilinear", "celu", "conv1d",
+                       "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                       "cosine_similarity", "dropout", "hardshrink", "max_pool1d", "max_pool2d", "max_pool3d",
+                       "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu", "selu", "threshold")
+globals().update({_name: getattr(functional, _name) for _name in _FUNCTIONAL_ALIASES})
+
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
@@ -30,4 +37,4 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "Generator", "device", "cuda", "gradcheck", "GradcheckError", "save", "load", "CheckpointError",
            "functional", "init", "nn", "optim", "utils", "profiler",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16", "short",
-           "int32", "int", "int64", "long", "bool"] + list(_function_names)
+           "int32", "int", "int64", "long", "bool"] + list(_function_names) + list(_FUNCTIONAL_ALIASES)

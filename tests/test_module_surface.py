@@ -85,3 +85,11 @@ def test_nn_utils_match_torch():
     np.testing.assert_array_equal(vec.numpy(), torch.nn.utils.parameters_to_vector(tm.parameters()).detach().numpy())
     nn.utils.vector_to_parameters(mg.tensor(np.arange(8.0, dtype=np.float32)), mm.parameters())
     assert mm.bias.numpy().tolist() == [6.0, 7.0]
+
+
+def test_torch_level_aliases_of_functional_ops():
+    x = np.random.default_rng(2).standard_normal((2, 4, 4, 4)).astype(np.float32)
+    for name, args in [("selu", ()), ("celu", (1.5,)), ("hardshrink", (0.3,)), ("threshold", (0.1, -1.0)),
+                       ("pixel_shuffle", (2,)), ("max_pool2d", (2,)), ("dropout", (0.5, False))]:
+        ours = getattr(mg, name)(mg.tensor(x), *args).numpy()
+        np.testing.assert_allclose(ours, getattr(torch, name)(torch.tensor(x), *args).numpy(), rtol=1e-5, atol=1e-6)
