@@ -95,6 +95,9 @@ def test_softmax_positional_dim_dtype_and_implicit_dim():
     np.testing.assert_allclose(out.numpy(), 0.25)          # torch's rule: dim 1 for 2-D input
     with pytest.raises(IndexError, match="dimension out of range"):
         F.softmax(mg.tensor(np.zeros((2, 4))), dim=2)
+    with pytest.raises(TypeError, match="log_softmax: expected a floating point input"):
+        F.log_softmax(mg.tensor([1, 2]), dim=0)
+    np.testing.assert_allclose(F.softmax(mg.tensor([0, 0]), 0, dtype=mg.float32).numpy(), [0.5, 0.5])
 
 
 @pytest.mark.parametrize("dim,keepdim", [(1, False), (1, True), ((0, 2), False), (-1, True)])

@@ -61,6 +61,8 @@ def _softmax_input(name, x, dim, axis, dtype):
     x = as_tensor(x)
     if dtype is not None:
         x = x.astype(dtype)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name}: expected a floating point input (or dtype=), got {x.dtype}")
     dim = resolve_dim(dim, axis)
     if dim is None:
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
