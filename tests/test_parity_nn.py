@@ -305,3 +305,22 @@ def test_bilinear_and_multi_margin_layers():
                                                                                           torch.tensor(t))
     np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
     assert list(nn.MultiMarginLoss(weight=w).state_dict()) == ["weight"]
+
+
+def test_container_editing_matches_torch():
+    def build(m):
+        seq = m.Sequential(m.Linear(2, 3), m.ReLU())
+        seq.append(m.Linear(3, 1))
+        seq.insert(1, m.Tanh())
+        seq.extend([m.Sigmoid()])
+        del seq[0]
+        seq[0] = m.GELU()
+        ml = m.ModuleList([m.Linear(1, 1)])
+        ml.insert(0, m.Linear(2, 2))
+        pd = m.ParameterDict({"scale": m.Parameter(torch.ones(2) if m is torch.nn else np.ones(2, np.float32))})
+        return seq, ml, pd
+    (s1, l1, p1), (s2, l2, p2) = build(nn), build(torch.nn)
+    assert [type(x).__name__ for x in s1] == [type(x).__name__ for x in s2]
+    assert list(s1.state_dict()) == list(s2.state_dict()) and list(l1.state_dict()) == list(l2.state_dict())
+    assert list(p1.state_dict()) == list(p2.state_dict()) == ["scale"] and "scale" in p1
+    assert type(s1[1:]).__name__ == "Sequential" and len(s1[1:]) == len(s2[1:])
