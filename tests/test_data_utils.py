@@ -119,3 +119,13 @@ def test_errors_like_torch():
         DataLoader(TensorDataset(x), sampler=SequentialSampler(x), shuffle=True)
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         DataLoader(TensorDataset(x), batch_size=0)
+
+
+def test_weighted_random_sampler():
+    from minigrad.utils.data import WeightedRandomSampler
+    s = WeightedRandomSampler([0.0, 1.0, 3.0], 4000, generator=mg.Generator().manual_seed(0))
+    counts = np.bincount(list(s), minlength=3)
+    assert len(s) == 4000 and counts[0] == 0 and abs(counts[2] / counts[1] - 3) < 0.3
+    assert sorted(WeightedRandomSampler([1, 1, 1], 3, replacement=False)) == [0, 1, 2]
+    with pytest.raises(ValueError, match="non-negative"):
+        WeightedRandomSampler([-1.0, 2.0], 3)

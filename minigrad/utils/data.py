@@ -159,6 +159,28 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
+class WeightedRandomSampler(Sampler):
+    """num_samples indices drawn with probability proportional to weights (with replacement by default)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        w = np.asarray(weights.data if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        if w.ndim != 1 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise ValueError(f"weights should be a 1-D sequence of non-negative finite numbers, got {w}")
+        if not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not replacement and num_samples > int((w > 0).sum()):
+            raise ValueError("WeightedRandomSampler: not enough non-zero weights to draw without replacement")
+        self.weights, self.num_samples, self.replacement, self.generator = w, num_samples, replacement, generator
+
+    def __iter__(self):
+        rng = get_rng(self.generator)
+        return iter(rng.choice(len(self.weights), self.num_samples, replace=self.replacement,
+                               p=self.weights / self.weights.sum()).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
 class BatchSampler(Sampler):
     def __init__(self, sampler, batch_size, drop_last):
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
@@ -276,5 +298,6 @@ def _convert(sample):
 
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
-           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler", "default_collate",
+           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "default_collate",
            "DataLoader"]
