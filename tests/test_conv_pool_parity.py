@@ -321,3 +321,19 @@ def test_conv_refuses_backward_after_an_inplace_change_of_its_inputs(conv):
     y.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("call", [lambda: F.conv2d(_x(2, 2, 5, 5), _x(0, 2, 3, 3)),
+                                  lambda: F.conv_transpose2d(_x(2, 0, 5, 5), _x(0, 2, 3, 3)),
+                                  lambda: F.conv3d(_x(2, 2, 5, 5, 5), _x(0, 2, 3, 3, 3))])
+def test_weights_without_filters_are_refused_like_torch(call):
+    with pytest.raises(ValueError, match="expected weight to be at least 1 at dimension 0"):
+        call()
+
+
+@pytest.mark.parametrize("call", [lambda: F.conv2d(_x(2, 2, 5, 5), _x(3, 2, 0, 3)),
+                                  lambda: F.conv_transpose2d(_x(2, 2, 5, 5), _x(2, 3, 3, 0)),
+                                  lambda: F.conv3d(_x(2, 2, 5, 5, 5), _x(3, 2, 0, 3, 3))])
+def test_empty_kernels_are_refused(call):
+    with pytest.raises(ValueError, match="kernel size should be greater than zero"):
+        call()
