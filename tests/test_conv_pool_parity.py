@@ -169,6 +169,8 @@ def test_conv_layers_use_torch_default_init_bounds():
     for layer, fan_in in ((nn.Conv2d(8, 16, 3, groups=4), 2 * 9), (nn.ConvTranspose2d(8, 16, 3, groups=4), 4 * 9)):
         bound, w = 1 / np.sqrt(fan_in), np.abs(layer.weight.numpy())
         assert 0.9 * bound < w.max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+        layer.reset_parameters()  # draws again, same bounds
+        assert not np.array_equal(np.abs(layer.weight.numpy()), w) and np.abs(layer.weight.numpy()).max() <= bound
 
 
 # ---------------------------------------------------------------- float64 gradchecks
