@@ -302,11 +302,17 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
             return ops.RPowScalar.apply(a, float(c))
         return self._binary(ops.Pow, c, True)
 
+    def _matmul_pair(self, o):
+        """torch refuses to multiply matrices of two dtypes (it never promotes here)."""
+        if isinstance(o, Tensor) and o.data.dtype != self.data.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != {o.dtype}")
+        return self._pair(o)
+
     def __matmul__(self, o):
-        return ops.MatMul.apply(*self._pair(o))
+        return ops.MatMul.apply(*self._matmul_pair(o))
 
     def __rmatmul__(self, o):
-        a, b = self._pair(o)
+        a, b = self._matmul_pair(o)
         return ops.MatMul.apply(b, a)
 
     # bitwise / logical ops on bool and integer tensors (no gradient)
