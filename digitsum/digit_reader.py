@@ -26,6 +26,7 @@ import minigrad.functional as F
 from minigrad import nn
 
 from digitsum import augment as augmentation
+from digitsum.cli import UserError
 from digitsum.models import H, ModelSpec
 from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
@@ -34,6 +35,7 @@ CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
 CURRICULUM_SPREAD = 8       # |sum - mean sum| of the images that curriculum shows first
 SHIFT_X, SHIFT_Y = 6, 3   # training-time shift augmentation, px (see augment)
 MAX_READ_DIGITS = 6   # prediction marginalises over counts 0..6 (sums 0..54)
+TRAIN_COUNTS = (3, 4, 5)   # the training loss marginalises over these digit counts
 
 
 class DigitReader(nn.Module):
@@ -68,9 +70,20 @@ def build(cfg):
     return DigitReader(tuple(cfg["channels"]), cfg["hidden"], cfg.get("context", 0), cfg.get("dropout", 0.0))
 
 
-def loss(output, sums, counts=(4,)):
-    """-log P(sum = label, count = 4), mean over the batch (see module docstring)."""
+def loss(output, sums, counts=TRAIN_COUNTS):
+    """-log P(sum = label, count in 3..5), mean over the batch: the count is marginalised, never a label."""
     return sum_nll(output, sums, counts)
+
+
+def init_from(model, path):
+    """--init-from: start from another digits checkpoint's weights (same architecture), e.g. to fine-tune
+    the shipped reader on a new composite distribution."""
+    from digitsum import checkpoint
+    obj = checkpoint.load(path)
+    if obj["model"] != "digits":
+        raise UserError(f"--init-from {path}: a {obj['model']} checkpoint, not a digits one")
+    checkpoint.load_state(model, obj["state_dict"], f"--init-from {path}: weights do not fit this digits model")
+    return f"initialised from {path} (epoch {obj.get('epoch', '?')})"
 
 
 def predict(output):
@@ -116,7 +129,7 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
 
 SPEC = ModelSpec(
     name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
-    read_digits=read_digits,
+    read_digits=read_digits, init_from=init_from,
     model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1},
     train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},
     description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")

@@ -92,7 +92,8 @@ def load_data(data_arg, cfg):
         raise UserError(f"{folder}: {len(d['train_x'])} training images are too few for a train/validation split")
     as_int = lambda v: np.asarray(v, np.int64)
     return {"folder": os.path.abspath(folder), "train": (tx, as_int(ty)), "val": (vx, as_int(vy)),
-            "test": (d["test_x"], as_int(d["test_y"]))}
+            "test": (d["test_x"], as_int(d["test_y"])),
+            "generator": d.manifest["generator"] if d.manifest else None}
 
 
 # ---------------------------------------------------------------- optimisation
@@ -217,7 +218,10 @@ def run_one(cfg, data, out):
     fresh = None
     if cfg["fresh_composites"]:
         from digitsum.datasets import FreshComposites
-        fresh = FreshComposites(seed=cfg["seed"], n=len(tx))
+        # the same generator settings as the folder's own composites (course preset for course files)
+        gen = data.get("generator") or {}
+        fresh = FreshComposites(seed=cfg["seed"], n=len(tx), preset=gen.get("preset", "course"),
+                                digits=tuple(gen.get("digits", (4, 4))), scale=gen.get("scale"))
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_x, val_y = data["val"]
     val_enc = spec.encode_dataset(val_x, mc)
