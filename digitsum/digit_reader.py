@@ -27,6 +27,7 @@ from minigrad import nn
 
 from digitsum import augment as augmentation
 from digitsum.cli import UserError
+from digitsum.ink_height import normalise_heights
 from digitsum.models import H, ModelSpec
 from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
@@ -102,6 +103,15 @@ def readout(output):
     return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
 
 
+def encode_dataset(x, model_config):
+    """uint8 images -> uint8 images with the digits brought to a standard height (digitsum.ink_height),
+    when the config asks for it ("ink_height": [lo, hi, target]); checkpoints without the key read as is."""
+    if not model_config.get("ink_height"):
+        return x
+    lo, hi, target = model_config["ink_height"]
+    return normalise_heights(x, lo, hi, target)[0]
+
+
 def augment(x, rng):
     """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.augment):
     a smooth random warp, then a random shift of up to SHIFT_X, SHIFT_Y px that never cuts ink. Why: without
@@ -129,7 +139,8 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
 
 SPEC = ModelSpec(
     name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
-    read_digits=read_digits, init_from=init_from,
-    model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1},
+    read_digits=read_digits, init_from=init_from, encode_dataset=encode_dataset,
+    model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1,
+                  "ink_height": [17, 23, 20]},
     train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},
     description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")

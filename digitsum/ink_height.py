@@ -1,0 +1,104 @@
+"""Bring the digits of each 40x168 image to a standard height before reading it.
+
+    out, heights = normalise_heights(x, lo=17, hi=23, target=20)    # x (N, 40, 168) uint8
+
+The digit height of an image is estimated as the median ink height of its ink segments (runs of columns
+holding ink above INK_LEVEL, each usually one digit or a few touching ones; segments under MIN_SEGMENT px
+high are specks or dashes and are ignored). An image whose estimate lies outside [lo, hi] is cropped to
+its ink, rescaled by target / estimate (area-averaging, so shrinking does not alias), centred vertically
+and kept at its left edge; the scale is reduced further if the row would not fit the canvas. Images
+inside [lo, hi] and blank images are returned unchanged.
+Why: a column reader trained at MNIST's ~20 px reads 28-32 px digits badly (25-55% exact sums) and the
+same images rescaled to 20 px well (97-98%); measured on held-out composites, see the README.
+Numba, one image per parallel iteration.
+"""
+import numpy as np
+from numba import njit, prange
+
+INK_LEVEL = 40        # a pixel brighter than this is ink for the estimate (0-255)
+MIN_SEGMENT = 6       # px: ink segments lower than this do not vote
+
+
+@njit(cache=True)
+def _estimate(img):
+    """Median ink height of the image's column segments (0.0 if none)."""
+    h, w = img.shape
+    heights = np.zeros(w, np.float64)
+    count = 0
+    j = 0
+    while j < w:
+        top, bottom, found = h, -1, False
+        while j < w:
+            col_top, col_bottom = h, -1
+            for i in range(h):
+                if img[i, j] > INK_LEVEL:
+                    if i < col_top:
+                        col_top = i
+                    col_bottom = i
+            if col_bottom < 0:
+                break
+            found = True
+            top, bottom = min(top, col_top), max(bottom, col_bottom)
+            j += 1
+        if found and bottom - top + 1 >= MIN_SEGMENT:
+            heights[count] = bottom - top + 1
+            count += 1
+        j += 1
+    if count == 0:
+        return 0.0
+    return np.median(heights[:count])
+
+
+@njit(cache=True)
+def _area_resize(src, y0, x0, ch, cw, nh, nw, out, top, left):
+    """out[top:top+nh, left:left+nw] = area-average resample of src[y0:y0+ch, x0:x0+cw] to nh x nw."""
+    fy, fx = ch / nh, cw / nw          # source pixels per output pixel
+    for i in range(nh):
+        a0, a1 = i * fy, (i + 1) * fy
+        for j in range(nw):
+            b0, b1 = j * fx, (j + 1) * fx
+            acc = 0.0
+            for p in range(int(a0), min(int(np.ceil(a1)), ch)):
+                wy = min(a1, p + 1) - max(a0, p)
+                if wy <= 0:
+                    continue
+                for q in range(int(b0), min(int(np.ceil(b1)), cw)):
+                    wx = min(b1, q + 1) - max(b0, q)
+                    if wx > 0:
+                        acc += wy * wx * src[y0 + p, x0 + q]
+            out[top + i, left + j] = min(255, int(acc / (fy * fx) + 0.5))
+
+
+@njit(cache=True, parallel=True)
+def _normalise(x, lo, hi, target, out, heights):
+    n, h, w = x.shape
+    for k in prange(n):
+        img = x[k]
+        est = _estimate(img)
+        heights[k] = est
+        if est == 0.0 or lo <= est <= hi:
+            out[k] = img
+            continue
+        rows = np.zeros(h, np.bool_)
+        cols = np.zeros(w, np.bool_)
+        for i in range(h):
+            for j in range(w):
+                if img[i, j] > 0:
+                    rows[i] = True
+                    cols[j] = True
+        ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+        y0, x0 = ys[0], xs[0]
+        ch, cw = ys[-1] - y0 + 1, xs[-1] - x0 + 1
+        r = min(target / est, (h - 2) / ch, (w - 4) / cw)
+        nh, nw = max(1, int(round(ch * r))), max(1, int(round(cw * r)))
+        out[k] = 0
+        _area_resize(img, y0, x0, ch, cw, nh, nw, out[k], (h - nh) // 2, min(x0, w - nw))
+
+
+def normalise_heights(x, lo=17.0, hi=23.0, target=20.0):
+    """(N, H, W) uint8 -> (normalised copy, estimated digit height per image); see the module docstring."""
+    x = np.ascontiguousarray(x, np.uint8)
+    out = np.empty_like(x)
+    heights = np.zeros(len(x))
+    _normalise(x, float(lo), float(hi), float(target), out, heights)
+    return out, heights
