@@ -139,7 +139,7 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
 
 SPEC = ModelSpec(
     name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
-    read_digits=read_digits, init_from=init_from, encode_dataset=encode_dataset,
+    read_digits=read_digits, init_from=init_from, encode_dataset=encode_dataset, max_sum=9 * MAX_READ_DIGITS,
     model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1,
                   "ink_height": [17, 23, 20]},
     train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},

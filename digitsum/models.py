@@ -10,7 +10,7 @@ train.py, evaluate.py and predict.py are generic over ModelSpec; they never test
 Contract of a spec (all arrays are numpy; `output` is the model's forward output):
     build(model_config) -> nn.Module                 fresh, PyTorch-default-initialised model
     loss(output: Tensor, sums: int64 ndarray) -> 0-d Tensor, the training objective (mean over batch)
-    predict(output: ndarray) -> int64 ndarray of sums in 0..36
+    predict(output: ndarray) -> int64 ndarray of sums in 0..max_sum
     model_config: dict, JSON-able; stored in every checkpoint, so build(model_config) rebuilds the model
     train_defaults: dict of training hyper-parameters (see DEFAULT_TRAINING) that differ per model
     encode_dataset(x_uint8 (N,40,168), model_config) -> array   once per split (default: identity; a frozen
@@ -24,6 +24,8 @@ Contract of a spec (all arrays are numpy; `output` is the model's forward output
                                                     order (default rng.permutation; e.g. a curriculum)
     read_digits(output) -> list[list[int]]         optional: the digits read per image (evaluate --digit-labels)
     augment(batch, rng) -> batch                   optional: training-time augmentation of an encoded batch
+    max_sum: int                                   the largest sum predict returns (default 36; a model that
+                                                   counts the digits itself reads more, e.g. 54)
 
 Defaults, written down:
 - Input: pixels /255, then standardised with the training composites' mean/std (digitsum.datasets.normalize).
@@ -95,6 +97,7 @@ class ModelSpec:
     epoch_order: Optional[Callable] = None
     read_digits: Optional[Callable] = None
     augment: Optional[Callable] = None
+    max_sum: int = NUM_SUMS - 1     # the largest sum predict can return (labels up to it are accepted)
 
     def training_config(self):
         """DEFAULT_TRAINING overridden by this model's train_defaults."""
