@@ -7,7 +7,7 @@ holding ink above INK_LEVEL, each usually one digit or a few touching ones; segm
 high are specks or dashes and are ignored). An image whose estimate lies outside [lo, hi] is cropped to
 its ink, rescaled by target / estimate (area-averaging, so shrinking does not alias), centred vertically
 and kept at its left edge; the scale is reduced further if the row would not fit the canvas. Images
-inside [lo, hi] and blank images are returned unchanged.
+inside [lo, hi], blank images and images whose estimate exceeds MAX_ESTIMATE are returned unchanged.
 Why: a column reader trained at MNIST's ~20 px reads 28-32 px digits badly (25-55% exact sums) and the
 same images rescaled to 20 px well (97-98%); measured on held-out composites, see the README.
 Numba, one image per parallel iteration.
@@ -17,6 +17,7 @@ from numba import njit, prange
 
 INK_LEVEL = 40        # a pixel brighter than this is ink for the estimate (0-255)
 MIN_SEGMENT = 6       # px: ink segments lower than this do not vote
+MAX_ESTIMATE = 36     # px: a taller "digit" is background clutter (noise, a frame), so the image is left as is
 
 
 @njit(cache=True)
@@ -76,7 +77,7 @@ def _normalise(x, lo, hi, target, out, heights):
         img = x[k]
         est = _estimate(img)
         heights[k] = est
-        if est == 0.0 or lo <= est <= hi:
+        if est == 0.0 or lo <= est <= hi or est > MAX_ESTIMATE:
             out[k] = img
             continue
         rows = np.zeros(h, np.bool_)

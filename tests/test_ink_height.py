@@ -56,9 +56,11 @@ def test_area_resize_matches_a_numpy_reference(nh, nw):
 
 
 def test_big_and_small_digits_are_brought_to_the_target_and_others_left_alone(fake):
-    x = np.stack([bars([30, 31, 29]), bars([12, 13, 12, 14]), bars([20, 21, 19]), np.zeros((C.H, C.W), np.uint8)])
+    noisy = np.random.default_rng(0).integers(0, 256, size=(C.H, C.W), dtype=np.uint8)
+    x = np.stack([bars([30, 31, 29]), bars([12, 13, 12, 14]), bars([20, 21, 19]), np.zeros((C.H, C.W), np.uint8),
+                  noisy])
     out, est = IH.normalise_heights(x, 17, 23, 20)
-    np.testing.assert_array_equal(est, [30, 12.5, 20, 0])
+    np.testing.assert_array_equal(est, [30, 12.5, 20, 0, 40])
     _, after = IH.normalise_heights(out[:2], 0, 100, 20)                 # estimate only
     assert np.all(np.abs(after - 20) <= 1.0)
     np.testing.assert_array_equal(out[2:], x[2:])
