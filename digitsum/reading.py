@@ -6,7 +6,7 @@
     >>> digitsum.read(x)                                      # a (N, 40, 168) uint8 array, or 2-D arrays
 
 Course-format arrays ((N, 40, 168) uint8, bright ink on black) are read as they are; image files and 2-D
-arrays of any other size go through digitsum.image_files.to_course_format first (polarity, crop, ink
+arrays of any other size go through digitsum.data.image_files.to_course_format first (polarity, crop, ink
 height into the reader's training range). `checkpoint` defaults to the shipped digit reader.
 """
 import os
@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from digitsum.cli import UserError
+from digitsum.data.image_files import H, W
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
 
@@ -23,8 +24,8 @@ def load_inputs(items):
 
     Names: the file name for image files, the row index for a single .npy file or array, `file.npy[i]`
     when several sources are given."""
-    from digitsum import datasets
-    from digitsum.image_files import H, W, load_image_files, to_course_format
+    from digitsum.data import course
+    from digitsum.data.image_files import load_image_files, to_course_format
     if isinstance(items, (str, os.PathLike, np.ndarray)):
         items = [items]
     items = list(items)
@@ -38,7 +39,7 @@ def load_inputs(items):
             x = v if v.shape[1:] == (H, W) and v.dtype == np.uint8 else np.stack([to_course_format(a) for a in v])
             label = "array"
         elif os.fspath(v).lower().endswith(".npy"):
-            x, label = datasets.load_images(v), os.path.basename(os.fspath(v))
+            x, label = course.load_images(v), os.path.basename(os.fspath(v))
         else:
             n, x = load_image_files([v])
             names += n
@@ -50,13 +51,13 @@ def load_inputs(items):
 
 
 def _as_course(a, to_course_format):
-    return a if a.shape == (40, 168) and a.dtype == np.uint8 else to_course_format(a)
+    return a if a.shape == (H, W) and a.dtype == np.uint8 else to_course_format(a)
 
 
 def read(images_or_paths, checkpoint=None, batch_size=256):
     """[{"image": name, "digits": [...], "sum": int}] for every image; see the module docstring."""
-    from digitsum import checkpoint as ckpt
-    from digitsum.evaluate import run_batches
+    from digitsum.engine import checkpoints as ckpt
+    from digitsum.engine.inference import run_batches
     path = checkpoint or SHIPPED
     obj = ckpt.load(path)
     spec, model = ckpt.rebuild(obj, path)

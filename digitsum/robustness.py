@@ -15,9 +15,10 @@ import sys
 
 import numpy as np
 
-from digitsum import checkpoint, compose as C, metrics
+from digitsum.data import compose as C
+from digitsum.engine import checkpoints as checkpoint, metrics
 from digitsum.cli import ArgumentParser, UserError, run
-from digitsum.evaluate import run_batches
+from digitsum.engine.inference import run_batches
 
 HEIGHT_BINS = tuple(range(14, 32, 2))            # bins [lo, lo + 2)
 GAPS = (-4, -2, 0, 2, 5, 10, 15, 20, 25)
@@ -47,7 +48,7 @@ def evaluate_set(spec, model, model_config, mnist, preset, digits, n, seed):
 
 def measure(path, n, log=print):
     """Every set of test_sets() -> list of row dicts."""
-    from digitsum import mnist as M
+    from digitsum.data import mnist as M
     obj = checkpoint.load(path)
     spec, model = checkpoint.rebuild(obj, path)
     if spec.read_digits is None:
@@ -70,7 +71,7 @@ def markdown(rows):
 
 
 def draw(rows, path):
-    from digitsum.plots import _new_figure, save_figure
+    from digitsum.engine.plots import _new_figure, save_figure
     fig = _new_figure(10, 3.6)
     for k, (group, xs, xlabel) in enumerate((("height", [lo + 1 for lo in HEIGHT_BINS], "digit ink height, px"),
                                              ("gap", list(GAPS), "gap between digits, px"))):
@@ -89,9 +90,9 @@ def draw(rows, path):
 
 
 def main(argv=None):
-    from digitsum.predict import DEFAULT_CHECKPOINT
+    from digitsum.reading import SHIPPED
     p = ArgumentParser(prog="python -m digitsum.robustness", description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="default: the shipped digits reader")
+    p.add_argument("--checkpoint", default=SHIPPED, help="default: the shipped digits reader")
     p.add_argument("--n", type=int, default=1000, help="images per test set (default 1000)")
     p.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
     p.add_argument("--figure", metavar="PNG", help="draw accuracy against height and gap")
@@ -101,7 +102,7 @@ def main(argv=None):
     rows = measure(a.checkpoint, a.n, log=lambda s: print(s, file=sys.stderr, flush=True))
     print(markdown(rows))
     if a.json:
-        from digitsum.runs import write_json
+        from digitsum.engine.runs import write_json
         write_json(a.json, rows)
     if a.figure:
         draw(rows, a.figure)

@@ -1,12 +1,12 @@
-"""digitsum.digit_style and the composer's `broad` preset: the resampler against a loop reference, the
+"""digitsum.data.digit_style and the composer's `broad` preset: the resampler against a loop reference, the
 heights/aspect/slant it promises, and broad rows that keep labels, records and the canvas consistent."""
 import dataclasses
 
 import numpy as np
 import pytest
 
-from digitsum import compose as C
-from digitsum import digit_style as S
+from digitsum.data import compose as C
+from digitsum.data import digit_style as S
 from fake_mnist import fake  # noqa: F401  (fixture)
 
 

@@ -1,11 +1,11 @@
-"""digitsum.image_files: PNG/JPEG files made here, of any size and either polarity, become course-format
+"""digitsum.data.image_files: PNG/JPEG files made here, of any size and either polarity, become course-format
 images with the ink at a readable height; bad files become one UserError naming the file."""
 import numpy as np
 import pytest
 from PIL import Image
 
-from digitsum import compose as C
-from digitsum import image_files as IF
+from digitsum.data import compose as C
+from digitsum.data import image_files as IF
 from digitsum.cli import UserError
 from fake_mnist import fake  # noqa: F401  (fixture)
 

@@ -1,4 +1,4 @@
-"""digitsum.ink_height and the digit reader's use of it: the height estimate, the rescaling (against a
+"""digitsum.models.ink_height and the digit reader's use of it: the height estimate, the rescaling (against a
 NumPy reference), the images it leaves alone; plus the reader's --init-from and the training run's
 fresh composites following the data folder's generator."""
 import dataclasses
@@ -7,10 +7,14 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from digitsum import checkpoint, compose as C, datasets, digit_reader, models, train
-from digitsum import ink_height as IH
+from digitsum import models, train
+from digitsum.data import compose as C, course, loading
+from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import digit_reader
+from digitsum.models import ink_height as IH
 from digitsum.cli import UserError
 from fake_mnist import fake, fake_home  # noqa: F401  (fixtures)
+from train_helpers import replaced
 
 SMALL = {"channels": [4, 4, 4], "hidden": 8}
 
@@ -107,17 +111,17 @@ def test_init_from_copies_a_digits_checkpoint_and_refuses_others(tmp_path):
 
 
 def test_fresh_composites_follow_the_data_folders_generator(fake, fake_home, tmp_path, monkeypatch):
-    datasets.make_course(tmp_path / "broad", fake, "broad", (3, 5), n_train=40, n_test=10, seed=0,
+    course.make_course(tmp_path / "broad", fake, "broad", (3, 5), n_train=40, n_test=10, seed=0,
                          log=lambda s: None)
     seen = []
-    real = datasets.FreshComposites
+    real = loading.FreshComposites
 
     def spy(**kwargs):
         seen.append(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(datasets, "FreshComposites", spy)
-    monkeypatch.setitem(models.REGISTRY, "digits", dataclasses.replace(digit_reader.SPEC, model_config=SMALL))
+    monkeypatch.setattr(train, "FreshComposites", spy)
+    monkeypatch.setitem(models.REGISTRY, "digits", replaced(digit_reader.SPEC, model_config=SMALL))
     assert train.main(["--model", "digits", "--data", str(tmp_path / "broad"), "--fresh-composites",
                        "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path / "run")]) == 0
     assert seen[0]["preset"] == "broad" and seen[0]["digits"] == (3, 5)

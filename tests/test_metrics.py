@@ -1,7 +1,7 @@
-"""digitsum.metrics: sums above 36 (5- and 6-digit images) keep their own rows."""
+"""digitsum.engine.metrics: sums above 36 (5- and 6-digit images) keep their own rows."""
 import numpy as np
 
-from digitsum import metrics
+from digitsum.engine import metrics
 
 
 def test_metrics_keep_sums_above_36_apart():

@@ -6,10 +6,12 @@ from PIL import Image
 
 import digitsum
 import minigrad as mg
-from digitsum import checkpoint, compose as C, digit_reader
+from digitsum.data import compose as C
+from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import digit_reader
 from digitsum.cli import UserError
-from digitsum.evaluate import run_batches
-from digitsum.image_files import to_course_format
+from digitsum.data.image_files import to_course_format
+from digitsum.engine.inference import run_batches
 from fake_mnist import fake  # noqa: F401  (fixture)
 
 SMALL = {"channels": [4, 4, 4], "hidden": 8, "ink_height": [17, 23, 20]}

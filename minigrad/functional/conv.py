@@ -1,13 +1,13 @@
 """Convolution and linear layers."""
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, pair
+from ._util import as_tensor, unbatched
 
 
 class Conv2dFn(Function):
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding):
-        out, ctx.saved = K.conv2d_forward(x, w, b, stride, padding)
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        out, ctx.saved = K.conv2d_forward(x, w, b, stride, padding, dilation, groups)
         return out
 
     @staticmethod
@@ -16,16 +16,29 @@ class Conv2dFn(Function):
         return K.conv2d_backward(g, ctx.saved, need_x, need_w, need_b)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """x (N, Cin, H, W), weight (Cout, Cin, kh, kw), bias (Cout,) -> (N, Cout, Ho, Wo)."""
-    x = as_tensor(x)
-    if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"conv2d expects x (N, C, H, W) and weight (Cout, Cin, kh, kw), got {x.shape} and {weight.shape}")
-    if x.shape[1] != weight.shape[1]:
-        raise ValueError(f"conv2d: input has {x.shape[1]} channels but weight {weight.shape} expects {weight.shape[1]}")
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"conv2d: bias shape {bias.shape} does not match {weight.shape[0]} output channels")
-    return Conv2dFn.apply(x, weight, bias, pair(stride, "stride"), pair(padding, "padding"))
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """input (N, Cin, H, W) or (Cin, H, W), weight (Cout, Cin/groups, kh, kw), bias (Cout,) -> (N, Cout, Ho, Wo).
+    padding: int, pair, 'valid' or 'same'. Arguments are validated where the kernel reads them."""
+    return unbatched(lambda x: Conv2dFn.apply(x, weight, bias, stride, padding, dilation, groups), as_tensor(input))
+
+
+class ConvTranspose2dFn(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
+        out, ctx.saved = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, groups, dilation)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        return K.conv_transpose2d_backward(g, ctx.saved, need_x, need_w, need_b)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """input (N, Cin, H, W) or (Cin, H, W), weight (Cin, Cout/groups, kh, kw) -> (N, Cout, Ho, Wo) with
+    Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1: the adjoint of conv2d."""
+    return unbatched(lambda x: ConvTranspose2dFn.apply(x, weight, bias, stride, padding, output_padding, groups,
+                                                         dilation), as_tensor(input))
 
 
 class LinearFn(Function):

@@ -1,9 +1,9 @@
 """`--model digits`: read the digits column by column and learn from sum labels alone.
 
 The network maps a 40x168 image to T = 42 columns (one per 4 pixels) and gives each column a distribution
-over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.sum_dp marginalises over every
+over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.models.sum_dp marginalises over every
 placement of the digits and returns the exact P(count = k, sum = s); the training loss is
--log P(sum = label, count = 4), so the only supervision is the sum. Nothing here reads the generator's digit
+-log P(sum = label, count in 3..5), so the only supervision is the sum (the count is marginalised). Nothing here reads the generator's digit
 labels or boxes: they are used by evaluation scripts only, to report digit accuracy.
 
 Architecture (all minigrad.nn; default config ~0.74 M parameters):
@@ -18,18 +18,19 @@ at +3 so that, at initialisation, most columns read blank and P(count = 4) is no
 
 Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the model counts the
 digits itself, so the same checkpoint reads 3- or 5-digit images). Reading out: the best path (most likely
-symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1".
+symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1 -> 15" (digitsum.engine.inference).
 """
 import numpy as np
 
 import minigrad.functional as F
 from minigrad import nn
 
-from digitsum import augment as augmentation
 from digitsum.cli import UserError
-from digitsum.ink_height import normalise_heights
-from digitsum.models import H, ModelSpec
-from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
+from digitsum.data import augment as augmentation
+from digitsum.data.shapes import H
+from digitsum.models.ink_height import normalise_heights
+from digitsum.models.spec import ModelSpec
+from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
 BLANK_BIAS = 3.0
 CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
@@ -43,7 +44,7 @@ class DigitReader(nn.Module):
     """channels: (c0, c1, extra 3x3 convs at 10 x 42 ...); context: width of a column conv mixing neighbouring
     columns' features before the head (0: none); dropout: on the column features, training only."""
 
-    def __init__(self, channels=(32, 48, 64), hidden=128, context=0, dropout=0.0):
+    def __init__(self, channels=(32, 64, 96), hidden=192, context=3, dropout=0.1):
         super().__init__()
         c0, c1, *rest = channels
         layers = [nn.Conv2d(1, c0, 4, stride=2, padding=1), nn.BatchNorm2d(c0), nn.ReLU(),
@@ -79,11 +80,11 @@ def loss(output, sums, counts=TRAIN_COUNTS):
 def init_from(model, path):
     """--init-from: start from another digits checkpoint's weights (same architecture), e.g. to fine-tune
     the shipped reader on a new composite distribution."""
-    from digitsum import checkpoint
-    obj = checkpoint.load(path)
+    from digitsum.engine import checkpoints
+    obj = checkpoints.load(path)
     if obj["model"] != "digits":
         raise UserError(f"--init-from {path}: a {obj['model']} checkpoint, not a digits one")
-    checkpoint.load_state(model, obj["state_dict"], f"--init-from {path}: weights do not fit this digits model")
+    checkpoints.load_state(model, obj["state_dict"], f"--init-from {path}: weights do not fit this digits model")
     return f"initialised from {path} (epoch {obj.get('epoch', '?')})"
 
 
@@ -97,14 +98,8 @@ def read_digits(output):
     return best_path_digits(output)
 
 
-def readout(output):
-    """Human-readable readings, e.g. '7 2 5 1 -> 15' (the sum is the DP's most probable sum)."""
-    sums = predict(output)
-    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
-
-
 def encode_dataset(x, model_config):
-    """uint8 images -> uint8 images with the digits brought to a standard height (digitsum.ink_height),
+    """uint8 images -> uint8 images with the digits brought to a standard height (models.ink_height),
     when the config asks for it ("ink_height": [lo, hi, target]); checkpoints without the key read as is."""
     if not model_config.get("ink_height"):
         return x
@@ -113,7 +108,7 @@ def encode_dataset(x, model_config):
 
 
 def augment(x, rng):
-    """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.augment):
+    """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.data.augment):
     a smooth random warp, then a random shift of up to SHIFT_X, SHIFT_Y px that never cuts ink. Why: without
     it the model fits its 27000 composites (train 99.9%, validation 95.9%); shifting moves every digit
     against the stride-4 column grid, warping gives each digit new handwriting."""
@@ -137,10 +132,21 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
                            rng.permutation(n)[:n - head]])
 
 
-SPEC = ModelSpec(
-    name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
-    read_digits=read_digits, init_from=init_from, encode_dataset=encode_dataset, max_sum=9 * MAX_READ_DIGITS,
-    model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1,
-                  "ink_height": [17, 23, 20]},
-    train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},
-    description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")
+class DigitReaderSpec(ModelSpec):
+    name = "digits"
+    description = "column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only"
+    model_config = {"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1,
+                    "ink_height": [17, 23, 20]}
+    max_sum = 9 * MAX_READ_DIGITS
+    train_defaults = {"epochs": 12, "lr": 2e-3, "batch_size": 64}
+    build = staticmethod(build)
+    loss = staticmethod(loss)
+    predict = staticmethod(predict)
+    read_digits = staticmethod(read_digits)
+    augment = staticmethod(augment)
+    epoch_order = staticmethod(epoch_order)
+    encode_dataset = staticmethod(encode_dataset)
+    init_from = staticmethod(init_from)
+
+
+SPEC = DigitReaderSpec()

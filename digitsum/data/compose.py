@@ -21,7 +21,7 @@ Presets (measured on the course's published samples, see PRESETS):
 - "broad": the digit reader's training distribution, wider than any one generator: a row height drawn from
   14-32 px and each digit's ink height within +-20% of it (clipped to 14-32), aspect 0.75-1.3, slant +-0.35,
   thinner/thicker strokes, peak ink 45-100%, gaps -4..25 px, shrunk (not the digits) when a row would not
-  fit (digitsum.digit_style does the per-digit variation). A Preset instance may be passed instead of a
+  fit (digitsum.data.digit_style does the per-digit variation). A Preset instance may be passed instead of a
   name, e.g. dataclasses.replace(PRESETS["broad"], height=(24, 26), height_jitter=0) for a test set.
 Pure NumPy, vectorised over images; one scatter per digit slot.
 """
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitsum.digit_style import restyle
+from digitsum.data.digit_style import restyle
+from digitsum.data.shapes import H, W
 
-H, W = 40, 168
 CHUNK = 4096  # images per vectorised step: bounds the temporaries to a few tens of MB
 
 

@@ -20,8 +20,8 @@ import os
 import numpy as np
 
 from digitsum.cli import UserError
+from digitsum.data.shapes import H, W
 
-H, W = 40, 168
 LOW, HIGH = 18, 28          # the row's ink height after scaling, px (see step 4)
 MARGIN = 4                  # px of black left of the ink and on each side when a row fills the width
 INK_FLOOR = 0.12            # fraction of the paper-to-ink range treated as background
