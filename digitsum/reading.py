@@ -6,7 +6,7 @@
     >>> digitsum.read(x)                                      # a (N, 40, 168) uint8 array, or 2-D arrays
 
 Course-format arrays ((N, 40, 168) uint8, bright ink on black) are read as they are; image files and 2-D
-arrays of any other size go through digitsum.data.image_files.to_course_format first (polarity, crop, ink
+arrays of any other size go through digitsum.data.pictures.to_course_format first (polarity, crop, ink
 height into the reader's training range). `checkpoint` defaults to the shipped digit reader.
 """
 import os
@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from digitsum.cli import UserError
-from digitsum.data.image_files import H, W
+from digitsum.data.pictures import H, W
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
 
@@ -25,7 +25,7 @@ def load_inputs(items):
     Names: the file name for image files, the row index for a single .npy file or array, `file.npy[i]`
     when several sources are given."""
     from digitsum.data import course
-    from digitsum.data.image_files import load_image_files, to_course_format
+    from digitsum.data.pictures import load_pictures, to_course_format
     if isinstance(items, (str, os.PathLike, np.ndarray)):
         items = [items]
     items = list(items)
@@ -41,7 +41,7 @@ def load_inputs(items):
         elif os.fspath(v).lower().endswith(".npy"):
             x, label = course.load_images(v), os.path.basename(os.fspath(v))
         else:
-            n, x = load_image_files([v])
+            n, x = load_pictures([v])
             names += n
             parts.append(x)
             continue

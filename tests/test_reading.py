@@ -10,7 +10,7 @@ from digitsum.data import compose as C
 from digitsum.engine import checkpoints as checkpoint
 from digitsum.models import digit_reader
 from digitsum.cli import UserError
-from digitsum.data.image_files import to_course_format
+from digitsum.data.pictures import to_course_format
 from digitsum.engine.inference import run_batches
 from fake_mnist import fake  # noqa: F401  (fixture)
 

@@ -1,7 +1,7 @@
-"""Image files (PNG, JPEG, ...) and arrays of any size -> the course format the readers take.
+"""Pictures (PNG, JPEG, ...) and arrays of any size -> the course format the readers take.
 
     x = to_course_format(gray)            # 2-D array, any size, either polarity -> (40, 168) uint8
-    names, x = load_image_files(paths)    # files and/or folders of them -> names, (N, 40, 168) uint8
+    names, x = load_pictures(paths)    # files and/or folders of them -> names, (N, 40, 168) uint8
 
 The inputs are scans or renderings of a row of digits on plain paper. Conversion:
 1. grayscale (Pillow "L"; transparency is flattened onto white paper, EXIF rotation applied);
@@ -99,7 +99,7 @@ def expand_paths(paths):
     return files
 
 
-def load_image_files(paths):
+def load_pictures(paths):
     """(names, (N, 40, 168) uint8) from image files and/or folders; names are the file names."""
     files = expand_paths(paths)
     images = []
