@@ -45,6 +45,15 @@ def test_ink_height_is_scaled_into_the_training_range_and_wide_rows_shrink(fake)
     assert not P.to_course_format(np.full((30, 30), 128)).any()      # a blank page stays blank
 
 
+def test_a_stray_dot_far_away_does_not_change_the_crop(fake):
+    dark_on_light, _ = big_row(fake)
+    page = np.full((400, 900), 255, np.uint8)
+    page[100:220, 200:704] = dark_on_light
+    clean = P.to_course_format(page)
+    page[380:382, 5:7] = 0                                             # a pen dot in the corner
+    np.testing.assert_array_equal(P.to_course_format(page), clean)
+
+
 def test_paper_texture_is_removed(fake):
     dark_on_light, _ = big_row(fake)
     noisy = np.clip(dark_on_light.astype(int) - np.random.default_rng(0).integers(0, 20, dark_on_light.shape),

@@ -9,7 +9,7 @@ The inputs are scans or renderings of a row of digits on plain paper. Conversion
    bright ink on black like the course images;
 3. contrast: the paper level maps to 0 and the ink's 99.5th percentile to 255; anything below
    INK_FLOOR of that range is paper texture or JPEG noise and becomes 0;
-4. crop to the ink and scale so the row's ink height lands at min(max(height, LOW), HIGH) px -- inside the
+4. crop to the ink (all but the outermost 0.2% of its mass on each side: stray specks) and scale so the row's ink height lands at min(max(height, LOW), HIGH) px -- inside the
    digit reader's training range (digits 14-32 px), never blown up to the full 40 px -- shrinking further
    only if the row would be wider than the canvas;
 5. pad to 40 x 168: centred vertically, MARGIN px from the left edge.
@@ -25,6 +25,7 @@ from digitsum.data.shapes import H, W
 LOW, HIGH = 18, 28          # the row's ink height after scaling, px (see step 4)
 MARGIN = 4                  # px of black left of the ink and on each side when a row fills the width
 INK_FLOOR = 0.12            # fraction of the paper-to-ink range treated as background
+STRAY_MASS = 0.002         # ink mass fraction at each end of the row/column profile ignored by the crop
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -34,6 +35,14 @@ def _resize(a, width, height):
     img = Image.fromarray(np.ascontiguousarray(a, np.float32), mode="F")
     shrink = width < a.shape[1] or height < a.shape[0]
     return np.asarray(img.resize((width, height), Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR))
+
+
+def _mass_span(profile):
+    """[start, stop) of the ink profile between its STRAY_MASS and 1 - STRAY_MASS mass quantiles, so a
+    speck or a pen dot far from the digits does not stretch the crop."""
+    c = np.cumsum(profile, dtype=np.float64)
+    c /= c[-1]
+    return int(np.searchsorted(c, STRAY_MASS, side="right")), int(np.searchsorted(c, 1 - STRAY_MASS)) + 1
 
 
 def to_course_format(gray):
@@ -52,8 +61,8 @@ def to_course_format(gray):
         return np.zeros((H, W), np.uint8)
     a = np.clip((a - paper) / (peak - paper), 0, 1)
     a[a < INK_FLOOR] = 0
-    rows, cols = np.flatnonzero(a.any(axis=1)), np.flatnonzero(a.any(axis=0))
-    a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    (r0, r1), (c0, c1) = _mass_span(a.sum(axis=1)), _mass_span(a.sum(axis=0))
+    a = a[r0:r1, c0:c1]
     h, w = a.shape
     s = min(max(h, LOW), HIGH) / h
     s = min(s, (W - 2 * MARGIN) / w, (H - 2) / h)
