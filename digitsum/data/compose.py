@@ -20,7 +20,8 @@ Presets (measured on the course's published samples, see PRESETS):
 - "grid": unscaled 28x28 digits in fixed 42-px slots (at most 4 digits), for debugging.
 - "broad": the digit reader's training distribution, wider than any one generator: a row height drawn from
   14-32 px and each digit's ink height within +-20% of it (clipped to 14-32), aspect 0.75-1.3, slant +-0.35,
-  thinner/thicker strokes, peak ink 45-100%, gaps -4..25 px, shrunk (not the digits) when a row would not
+  thinner/thicker strokes, peak ink 45-100% (these four on half of the digits, chosen at random; the
+  other half keep MNIST's shape and ink), gaps -4..25 px, shrunk (not the digits) when a row would not
   fit (digitsum.data.digit_style does the per-digit variation). A Preset instance may be passed instead of a
   name, e.g. dataclasses.replace(PRESETS["broad"], height=(24, 26), height_jitter=0) for a test set.
 Pure NumPy, vectorised over images; one scatter per digit slot.
@@ -49,6 +50,7 @@ class Preset:
     stroke: tuple = (0.0, 0.0, 0.0)  # probabilities of thin, thick, thicker strokes
     ink: tuple = (1.0, 1.0)     # peak ink intensity, fraction of the digit's own
     fit_gaps: bool = False      # a row too wide for the canvas shrinks its gaps first (else positions)
+    styled: float = 1.0         # fraction of digits given the aspect/slant/stroke/ink variation
 
 
 # "tight": the course preset with neighbouring ink boxes -3..3 px apart (touching/overlapping digits),
@@ -57,7 +59,8 @@ class Preset:
 # (the course samples, other generators), not fitted to one source.
 PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3)),
            "broad": Preset(gap=(-4, 25), height=(14, 32), height_jitter=0.2, aspect=(0.75, 1.3),
-                           slant=(-0.35, 0.35), stroke=(0.15, 0.2, 0.1), ink=(0.45, 1.0), fit_gaps=True)}
+                           slant=(-0.35, 0.35), stroke=(0.15, 0.2, 0.1), ink=(0.45, 1.0), fit_gaps=True,
+                           styled=0.5)}
 
 
 def max_digits(preset):
@@ -149,7 +152,7 @@ def _compose_chunk(images, labels, rng, n, preset, digits, scale):
     patches = images[index.ravel()]
     if preset.height is not None:
         patches = restyle(patches, rng, _row_heights(rng, preset, n, D), preset.aspect, preset.slant,
-                          preset.stroke, preset.ink)
+                          preset.stroke, preset.ink, preset.styled)
     elif not preset.grid and (scale[0] != 1.0 or scale[1] != 1.0):
         s = rng.uniform(scale[0], scale[1], size=n * D)
         patches = rescale(patches, s)

@@ -74,17 +74,21 @@ def _grey_filter(patches, size, op):
     return out
 
 
-def restyle(images, rng, heights, aspect=(1.0, 1.0), slant=(0.0, 0.0), stroke=(0.0, 0.0, 0.0), ink=(1.0, 1.0)):
-    """See the module docstring. images (m, S, S) uint8; heights (m,) float px."""
+def restyle(images, rng, heights, aspect=(1.0, 1.0), slant=(0.0, 0.0), stroke=(0.0, 0.0, 0.0), ink=(1.0, 1.0),
+            styled=1.0):
+    """See the module docstring. images (m, S, S) uint8; heights (m,) float px; styled: the fraction of
+    digits that get the aspect/slant/stroke/ink variation (the others keep MNIST's shape and ink)."""
     m = len(images)
+    plain = rng.random(m) >= styled
     kind = rng.choice(4, size=m, p=[1 - sum(stroke), *stroke])   # 0 keep, 1 thin, 2 thick, 3 thicker
+    kind[plain] = 0
     thin = (kind == 1) & (np.asarray(heights) >= THIN_MIN_HEIGHT)
     # px the ink box gains: 1 from bilinear edge pixels, 1-2 more from a dilation
     grow = 1 + np.where(kind == 2, 1, np.where(kind == 3, 2, 0))
     h, w, cy, cx = ink_extent(images)
     sy = (np.asarray(heights, np.float64) - grow) / h
-    sx = sy * rng.uniform(aspect[0], aspect[1], size=m)
-    k = rng.uniform(slant[0], slant[1], size=m)
+    sx = sy * np.where(plain, 1.0, rng.uniform(aspect[0], aspect[1], size=m))
+    k = np.where(plain, 0.0, rng.uniform(slant[0], slant[1], size=m))
     out_h, out_w = sy * h, sx * w + np.abs(k) * sy * h
     P = int(np.ceil(max(out_h.max(initial=1), out_w.max(initial=1)))) + 4   # + room for bilinear/dilation
     patches = np.zeros((m, P, P), np.uint8)
@@ -93,5 +97,5 @@ def restyle(images, rng, heights, aspect=(1.0, 1.0), slant=(0.0, 0.0), stroke=(0
     for sel, size, op in ((thin, 2, np.minimum), (kind == 2, 2, np.maximum), (kind == 3, 3, np.maximum)):
         if sel.any():
             patches[sel] = _grey_filter(patches[sel], size, op)
-    peak = rng.uniform(ink[0], ink[1], size=m).astype(np.float32)
+    peak = np.where(plain, 1.0, rng.uniform(ink[0], ink[1], size=m)).astype(np.float32)
     return np.rint(patches * peak[:, None, None]).astype(np.uint8)
