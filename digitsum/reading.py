@@ -16,8 +16,6 @@ import numpy as np
 from digitsum.cli import UserError
 from digitsum.data.pictures import H, W
 
-SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
-
 
 def load_inputs(items):
     """(names, (N, 40, 168) uint8) from .npy files, image files, folders of images, or arrays.
@@ -58,7 +56,7 @@ def read(images_or_paths, checkpoint=None, batch_size=256):
     """[{"image": name, "digits": [...], "sum": int}] for every image; see the module docstring."""
     from digitsum.engine import checkpoints as ckpt
     from digitsum.engine.inference import run_batches
-    path = checkpoint or SHIPPED
+    path = checkpoint or ckpt.SHIPPED
     obj = ckpt.load(path)
     spec, model = ckpt.rebuild(obj, path)
     if spec.read_digits is None:

@@ -90,9 +90,8 @@ def draw(rows, path):
 
 
 def main(argv=None):
-    from digitsum.reading import SHIPPED
     p = ArgumentParser(prog="python -m digitsum.robustness", description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", default=SHIPPED, help="default: the shipped digits reader")
+    p.add_argument("--checkpoint", default=checkpoint.SHIPPED, help="default: the shipped digits reader")
     p.add_argument("--n", type=int, default=1000, help="images per test set (default 1000)")
     p.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
     p.add_argument("--figure", metavar="PNG", help="draw accuracy against height and gap")
