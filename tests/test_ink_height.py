@@ -9,7 +9,7 @@ import pytest
 import minigrad as mg
 from digitsum import models, train
 from digitsum.data import compose as C, course, loading
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.engine import checkpoints as checkpoint, training
 from digitsum.models import digit_reader
 from digitsum.models import ink_height as IH
 from digitsum.cli import UserError
@@ -120,7 +120,7 @@ def test_fresh_composites_follow_the_data_folders_generator(fake, fake_home, tmp
         seen.append(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(train, "FreshComposites", spy)
+    monkeypatch.setattr(training, "FreshComposites", spy)
     monkeypatch.setitem(models.REGISTRY, "digits", replaced(digit_reader.SPEC, model_config=SMALL))
     assert train.main(["--model", "digits", "--data", str(tmp_path / "broad"), "--fresh-composites",
                        "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path / "run")]) == 0

@@ -54,7 +54,7 @@ class Preset:
 
 
 # "tight": the course preset with neighbouring ink boxes -3..3 px apart (touching/overlapping digits),
-# a harder test of reading digits apart (issue 6).
+# a harder test of reading digits apart.
 # "broad": see the module docstring; the ranges were chosen to cover what hand-written digit rows look like
 # (the course samples, other generators), not fitted to one source.
 PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3)),

@@ -49,7 +49,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     view = _channel_view(x.shape[1], x.ndim)
     if training:
         axes = (0,) + tuple(range(2, x.ndim))
-        n = x.size // x.shape[1]
+        n = x.numel() // x.shape[1]
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
         mean = x.data.mean(axis=axes)
