@@ -30,7 +30,9 @@ def _to_array(data, dtype=None):
 class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortScanMixin):
     __array_priority__ = 1000   # make `ndarray + Tensor` call Tensor.__radd__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data, *sizes, requires_grad=False, dtype=None):
+        if sizes:                                  # torch.Tensor(2, 3): a (2, 3) tensor (zeros here)
+            data = np.zeros((data,) + sizes, dtype=np.float32)
         self.data = _to_array(data, dtype)
         self._init_autograd(requires_grad)
 
