@@ -278,11 +278,13 @@ def test_linear_shapes_and_errors():
         F.linear(x, mg.tensor(np.zeros(3)), mg.tensor(np.zeros(1)))
 
 
-NEGATIVE_PADS = [((3, 3, 3, 3), (-1, 2, -3, 4), dict(value=-np.inf)), ((3, 3, 3, 3), (1, 2, 3, 4), dict(value=np.inf)),
-                 ((1, 1, 5, 5), (3, -3, 0, -3), dict(mode="reflect")), ((1, 1, 5, 5), (3, -5, 1, -5), dict(mode="reflect")),
-                 ((1, 1, 5, 5), (4, 4, 0, 4), dict(mode="reflect")), ((3, 3, 3, 3), (-1, 2, 2, -1), dict(mode="replicate")),
-                 ((1, 1, 5, 5), (3, 11, 0, 30), dict(mode="replicate")), ((1, 1, 5, 5), (1, -2, 2, -1), dict(mode="circular")),
-                 ((1, 1, 5, 5), (-2, 1, 2, -3), dict(mode="circular")), ((1, 1, 5, 5, 5), (1, 2, 3, 5, 1, 2), dict(mode="circular"))]
+NEGATIVE_PADS = [
+    ((3, 3, 3, 3), (-1, 2, -3, 4), dict(value=-np.inf)), ((3, 3, 3, 3), (1, 2, 3, 4), dict(value=np.inf)),
+    ((1, 1, 5, 5), (3, -3, 0, -3), dict(mode="reflect")), ((1, 1, 5, 5), (3, -5, 1, -5), dict(mode="reflect")),
+    ((1, 1, 5, 5), (4, 4, 0, 4), dict(mode="reflect")), ((3, 3, 3, 3), (-1, 2, 2, -1), dict(mode="replicate")),
+    ((1, 1, 5, 5), (3, 11, 0, 30), dict(mode="replicate")), ((1, 1, 5, 5), (1, -2, 2, -1), dict(mode="circular")),
+    ((1, 1, 5, 5), (-2, 1, 2, -3), dict(mode="circular")), ((1, 1, 5, 5, 5), (1, 2, 3, 5, 1, 2), dict(mode="circular")),
+]
 
 
 # infinite padding makes the helper's summed loss inf - inf = nan (in torch as well); the input gradients stay finite
@@ -300,3 +302,22 @@ def test_shape_errors_are_runtime_errors_like_torch():
         F.pad(mg.tensor(np.zeros((1, 1, 5, 5))), (3, 6, 0, 0), mode="circular")
     with pytest.raises(RuntimeError, match="mat1 and mat2 shapes cannot be multiplied"):
         F.linear(mg.tensor(np.zeros((2, 3))), mg.tensor(np.zeros((4, 5))))
+
+
+def test_alpha_dropout_keeps_selu_statistics_like_torch():
+    x = np.random.default_rng(14).standard_normal(200000)
+    mg.manual_seed(0)
+    ours = F.alpha_dropout(mg.tensor(x), p=0.2, training=True).numpy()
+    theirs = TF.alpha_dropout(torch.tensor(x), p=0.2, training=True).numpy()
+    for stat in (np.mean, np.std):
+        assert abs(stat(ours) - stat(theirs)) < 0.02
+    sat = -1.7580993408473766
+    a = (0.8 * (1 + 0.2 * sat ** 2)) ** -0.5
+    b = -a * sat * 0.2
+    kept = np.isclose(ours, a * x + b)
+    assert abs(kept.mean() - 0.8) < 0.01 and np.allclose(ours[~kept], a * sat + b)
+    xt = mg.tensor(x[:10], requires_grad=True)
+    assert F.alpha_dropout(xt, 0.2, training=False) is xt
+    F.alpha_dropout(xt, 0.2, training=True).sum().backward()
+    assert set(np.round(np.unique(xt.grad.numpy()), 6)) <= {0.0, round(a, 6)}
+    assert repr(mg.nn.AlphaDropout(0.2)) == repr(torch.nn.AlphaDropout(0.2))

@@ -236,7 +236,8 @@ def test_multihead_attention_gradcheck():
     assert mg.gradcheck(lambda a, b, *ps: m(a, b, b)[0], [q, k, *params])
 
 
-@pytest.mark.parametrize("make,shape", [(lambda m: m.RMSNorm(4), (2, 3, 4)), (lambda m: m.RMSNorm((3, 4), eps=1e-3), (2, 3, 4)),
+@pytest.mark.parametrize("make,shape", [(lambda m: m.RMSNorm(4), (2, 3, 4)),
+                                        (lambda m: m.RMSNorm((3, 4), eps=1e-3), (2, 3, 4)),
                                         (lambda m: m.RMSNorm(4, elementwise_affine=False), (3, 4)),
                                         (lambda m: m.BatchNorm3d(3), (2, 3, 2, 2, 3)),
                                         (lambda m: m.InstanceNorm3d(2, affine=True), (2, 2, 3, 2, 2))])
@@ -253,7 +254,8 @@ def test_rms_norm_functional_gradcheck():
     ("MarginRankingLoss", dict(margin=0.2), 2), ("CosineEmbeddingLoss", dict(margin=0.1), 2),
     ("HingeEmbeddingLoss", dict(margin=0.5), 1), ("TripletMarginLoss", dict(margin=1.5, p=1.0), 3),
     ("MultiLabelSoftMarginLoss", dict(), 1), ("PoissonNLLLoss", dict(log_input=True), 1),
-    ("GaussianNLLLoss", dict(full=True), 1), ("PairwiseDistance", dict(p=3.0), 2), ("CosineSimilarity", dict(dim=0), 2)])
+    ("GaussianNLLLoss", dict(full=True), 1), ("PairwiseDistance", dict(p=3.0), 2),
+    ("CosineSimilarity", dict(dim=0), 2)])
 def test_more_loss_and_distance_layers(name, kwargs, nargs):
     rng = np.random.default_rng(10)
     xs = [rng.standard_normal((4, 3)) for _ in range(nargs)]

@@ -18,7 +18,7 @@ from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswis
                          tanh, tanhshrink, threshold)
 from .attention import scaled_dot_product_attention
 from .bilinear import bilinear
-from .dropout import dropout, dropout1d, dropout2d, dropout3d
+from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from .local_response_norm import local_response_norm
 from .loss import cross_entropy, nll_loss
 from .loss_margin import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss,
@@ -41,7 +41,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "relu", "relu6", "sigmoid", "tanh", "threshold", "hardtanh", "leaky_relu", "elu", "selu", "celu", "gelu",
            "silu", "mish", "softplus", "softsign", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink",
            "hardshrink", "softshrink", "prelu", "glu",
-           "dropout", "dropout1d", "dropout2d", "dropout3d", "batch_norm", "layer_norm", "rms_norm", "group_norm",
+           "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "batch_norm", "layer_norm", "rms_norm", "group_norm",
            "instance_norm", "normalize", "cosine_similarity", "pad", "embedding", "one_hot", "interpolate",
            "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention", "bilinear", "local_response_norm",
            "softmax", "softmin", "log_softmax", "logsumexp",

@@ -44,3 +44,23 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, _channel_mask(3, "dropout3d"), "dropout3d")
+
+
+_SELU_NEG_SATURATION = -1.7580993408473766          # -scale * alpha of SELU
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalisation: dropped elements take SELU's negative saturation value and
+    an affine map restores zero mean and unit variance (torch's formula)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"alpha_dropout: dropout probability has to be between 0 and 1, but got {p}")
+    x = as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = (get_rng().random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    a = ((1 - p) * (1 + p * _SELU_NEG_SATURATION ** 2)) ** -0.5
+    b = -a * _SELU_NEG_SATURATION * p
+    drop_value = (1 - keep) * (_SELU_NEG_SATURATION * a + b) + keep * b
+    return x * Tensor._wrap(keep * x.dtype.type(a)) + Tensor._wrap(drop_value.astype(x.dtype))

@@ -61,6 +61,10 @@ class Dropout3d(Dropout):
     fn = staticmethod(F.dropout3d)
 
 
+class AlphaDropout(Dropout):
+    fn = staticmethod(F.alpha_dropout)
+
+
 class Flatten(Module):
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
