@@ -9,7 +9,7 @@ maximum in (d, h, w) order wins.
 """
 import numpy as np
 
-from ..kernels._checks import check_bias, check_groups, check_positive, shape_str, triple
+from ..kernels._checks import check_bias, check_groups, check_positive, check_weight_sizes, shape_str, triple
 from ..creation import cat
 from ..tensor import Tensor
 from ._util import as_tensor
@@ -54,6 +54,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     check_positive(op, "stride", s)
     check_positive(op, "dilation", dil)
     check_groups(op, groups, w.shape)
+    check_weight_sizes(op, groups, w.shape)
     check_bias(op, w.shape, None if bias is None else bias.shape, w.shape[0])
     (lo, hi), pad_hw = _depth_padding(padding, w.shape[2], dil[0], s, op)
 
@@ -174,6 +175,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     check_positive(op, "stride", s)
     check_positive(op, "dilation", dil)
     check_groups(op, groups, w.shape)
+    check_weight_sizes(op, groups, w.shape)
     check_bias(op, w.shape, None if bias is None else bias.shape, w.shape[1] * groups)
     if min(p) < 0 or min(opad) < 0 or any(o >= si and o >= di for o, si, di in zip(opad, s, dil)):
         raise ValueError(f"{op}: padding must be >= 0 and output padding smaller than either stride or dilation, "
