@@ -4,12 +4,14 @@ Every epoch ends with an atomic `last.npz`, so `--resume` continues a run killed
 with the same weights as an uninterrupted run (digitsum.engine.training). With --seeds each seed trains in
 its own s<seed>/ folder and summary.md gives the mean and std of the test accuracy.
 """
+import contextlib
 import math
 import os
 
 from digitsum import models
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data.loading import load_splits
+from digitsum.engine.run_claim import check_new_run_folder, claim_run_folder
 from digitsum.engine.runs import default_out, latest_run, read_run, write_json, write_summary
 from digitsum.engine.training import run_one
 
@@ -67,27 +69,32 @@ def make_config(a, spec, seed):
 
 
 def main(argv=None):
-    a = parse_args(argv)
+    with contextlib.ExitStack() as claims:  # the run folder's claim is held until training ends
+        return run_training(parse_args(argv), claims)
+
+
+def run_training(a, claims):
+    """Run (or --resume) the training described by the parsed arguments `a`."""
     if a.init_from and not os.path.isfile(a.init_from):
         raise UserError(f"{a.init_from}: weights file not found")
     if a.resume:
         out = a.out or latest_run(a.model or "regressor")
         template = read_run(out, a)
         seeds = template["seeds"]
+        claims.enter_context(claim_run_folder(out, new=False))
     else:
         spec = models.get(a.model or "regressor")
         seeds = a.seeds if a.seeds is not None else [a.seed if a.seed is not None else 0]
         template = make_config(a, spec, seeds[0])
         template["seeds"], template["protocol"] = seeds, a.seeds is not None
         out = a.out or default_out(spec.name, seeds, a.seeds is not None)
-        if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-            raise UserError(f"{out} already exists and is not empty; use --resume or another --out")
+        check_new_run_folder(out)
     protocol = bool(template.get("protocol"))
     data = load_splits(template.get("data") if a.resume else a.data, template["val_fraction"],
                        template["split_seed"], template["train_size"])  # validate data first
     if not a.resume:
         template["data"] = data["folder"]
-        os.makedirs(out, exist_ok=True)
+        claims.enter_context(claim_run_folder(out, new=True))
         write_json(os.path.join(out, "run.json"), template)
     results = []
     for seed in seeds:

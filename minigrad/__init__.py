@@ -5,7 +5,7 @@ from .dtypes import (bool_ as bool, double, float16, float32, float64, half, int
                      int64, long, short, uint8)
 from .dtypes import float32 as float  # noqa: F401  (torch.float is float32)
 from .dtypes import int32 as int  # noqa: F401  (torch.int is int32)
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import Function, enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .rng import manual_seed
 from .tensor import Tensor
 from .creation import (arange, as_tensor, cat, concat, concatenate, empty, empty_like, eye, from_numpy,  # noqa: F401
@@ -25,7 +25,7 @@ def is_tensor(obj):
 __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye",
            "arange", "linspace", "randn", "rand", "randint", "randperm", "zeros_like", "ones_like", "empty_like",
            "full_like", "rand_like", "randn_like", "cat", "concat", "concatenate", "stack", "is_tensor",
-           "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "manual_seed", "gradcheck",
+           "no_grad", "inference_mode", "enable_grad", "is_grad_enabled", "set_grad_enabled", "manual_seed", "gradcheck",
            "GradcheckError", "save", "load", "CheckpointError", "functional", "init", "nn", "optim", "profiler",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16", "short",
            "int32", "int", "int64", "long", "bool"] + list(_function_names)

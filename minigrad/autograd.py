@@ -19,7 +19,7 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
-def set_grad_enabled(flag):
+def _set_mode(flag):
     _state.enabled = bool(flag)
 
 
@@ -30,11 +30,11 @@ class _GradMode(ContextDecorator):
 
     def __enter__(self):
         self._prev = is_grad_enabled()
-        set_grad_enabled(self.mode)
+        _set_mode(self.mode)
         return self
 
     def __exit__(self, *exc):
-        set_grad_enabled(self._prev)
+        _set_mode(self._prev)
         return False
 
 
@@ -44,8 +44,27 @@ class no_grad(_GradMode):
     mode = False
 
 
+inference_mode = no_grad
+
+
 class enable_grad(_GradMode):
     mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """As torch: set_grad_enabled(False) switches grad mode at once, and `with set_grad_enabled(flag):`
+    restores the previous mode on exit."""
+
+    def __init__(self, mode):
+        self._prev, self.mode = is_grad_enabled(), bool(mode)
+        _set_mode(self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _set_mode(self._prev)
+        return False
 
 
 class Context:
@@ -207,14 +226,18 @@ def _accumulate(t, g):
         t._grad.data += g
 
 
-def run_backward(root, grad, retain_graph=False):
+def run_backward(root, grad, retain_graph=False, capture=None):
+    """Backpropagate grad from root. With `capture` (a dict id(graph node) -> None) the gradients reaching
+    those nodes are stored there instead, and no .grad is touched (autograd.grad)."""
     start = root if root._ctx is None else root._ctx
     order = _topological_order(start)
     grads = {id(start): grad}
     for node in reversed(order):
         g = grads.pop(id(node), None)
+        if capture is not None and id(node) in capture:
+            capture[id(node)] = g
         if not isinstance(node, Context):        # a leaf: accumulate into .grad
-            if g is not None and node.requires_grad:
+            if g is not None and node.requires_grad and capture is None:
                 _accumulate(node, g)
             continue
         if g is None:
@@ -227,7 +250,7 @@ def run_backward(root, grad, retain_graph=False):
         if ctx.saved_versions:
             _check_versions(ctx)
         retained = getattr(ctx, "retained", None)
-        if retained is not None:
+        if retained is not None and capture is None:
             _accumulate(retained, g)
         prof = _profiler.current
         in_grads = ctx.fn.backward(ctx, g) if prof is None else prof.backward(ctx, g)
@@ -246,3 +269,53 @@ def run_backward(root, grad, retain_graph=False):
                 grads[key] = pg
         if not retain_graph:
             ctx.release()
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """torch.autograd.grad: the gradients of outputs with respect to inputs, returned, not accumulated."""
+    from .tensor import Tensor
+
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): minigrad has no higher-order gradients")
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    nodes = [t if t._ctx is None else t._ctx for t in inputs]
+    total = {}
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = np.ones(out.shape, dtype=out.dtype)
+        capture = {id(n): None for n in nodes}
+        run_backward(out, np.asarray(getattr(g, "data", g), dtype=out.dtype), bool(retain_graph), capture)
+        for k, v in capture.items():
+            if v is not None:
+                total[k] = v if total.get(k) is None else total[k] + v
+    result = []
+    for t, n in zip(inputs, nodes):
+        v = total.get(id(n))
+        if v is None and not (allow_unused or materialize_grads):
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                               "Set allow_unused=True if this is the desired behavior.")
+        if v is None:
+            result.append(Tensor._wrap(np.zeros(t.shape, t.dtype)) if materialize_grads else None)
+        else:
+            result.append(Tensor._wrap(np.array(v, dtype=t.dtype)))
+    return tuple(result)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None):
+    """torch.autograd.backward: backward() from each tensor, accumulating into the leaves' .grad."""
+    from .tensor import Tensor
+
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        t.backward(g, retain_graph=retain_graph if retain_graph is not None else i < len(tensors) - 1)

@@ -125,7 +125,7 @@ def convert(kind, src, out, mean=None, std=None):
     src, out = os.fspath(src), os.fspath(out)
     if not os.path.isfile(src):
         raise ConversionError(f"source file not found: {src}")
-    if os.path.exists(out):
+    if os.path.lexists(out):  # a file, a link (even a dangling one), a FIFO: never replaced
         raise ConversionError(f"{out} already exists (not overwriting it)")
     if kind == "onnx":
         from .models import vgg16_features
@@ -148,7 +148,10 @@ def convert(kind, src, out, mean=None, std=None):
         "input": {"space": "RGB in [0, 1], then (x - mean) / std",
                   "mean": list(mean or (0.0, 0.0, 0.0)), "std": list(std or (1.0, 1.0, 1.0))},
     }
-    write_weights(out, arrays, manifest)
+    try:
+        write_weights(out, arrays, manifest, replace=False)
+    except FileExistsError:
+        raise ConversionError(f"{out} appeared while converting (not overwriting it)") from None
     return manifest
 
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR, WarmupCosineLR  # noqa: F401
+from .state_checks import check_like, check_param_state
 
 
 class Optimizer:
@@ -64,11 +65,22 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Load a state_dict() of an optimizer of the same kind over the same parameters. Anything else
+        (other groups, shapes, keys or value types) raises ValueError and leaves this optimizer as it was."""
+        check_like(state_dict, {"state": {}, "param_groups": []}, "optimizer state_dict")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
-                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
+                not isinstance(a, dict) or not isinstance(a.get("params"), list) or len(a["params"]) != len(b["params"])
+                for a, b in zip(groups, self.param_groups)):
             raise ValueError("optimizer state_dict does not match this optimizer's parameter groups")
+        for i, (saved, mine) in enumerate(zip(groups, self.param_groups)):
+            check_like({k: v for k, v in saved.items() if k != "params"}, mine, f"optimizer param_groups[{i}]",
+                       allow_new_scalars=True)
         params = self._params()
+        for key, s in state_dict["state"].items():
+            if not (key.isdigit() and int(key) < len(params)):
+                raise ValueError(f"optimizer state_dict: state for parameter {key!r}, but there are {len(params)}")
+            check_param_state(s, params[int(key)].data.shape, f"optimizer state of parameter {key}")
         self.state = {}
         for key, s in state_dict["state"].items():
             p = params[int(key)]

@@ -4,10 +4,12 @@ import numpy as np
 
 from . import dtypes, ops
 from .autograd import Function, is_grad_enabled, run_backward  # noqa: F401  (Function re-exported)
+from .tensor_dtype import DtypeMixin
 from .tensor_inplace import InplaceMixin
 from .tensor_math import MathMixin
 from .tensor_reduce import ReduceMixin
 from .tensor_shape import ShapeMixin
+from .tensor_sort_scan import SortScanMixin
 
 _FLOATS = (np.float32, np.float64)
 _SCALARS = (int, float, bool, np.number, np.bool_)
@@ -25,7 +27,7 @@ def _to_array(data, dtype=None):
     return arr.astype(np.float32)       # python scalars/lists, ints and bools become float32
 
 
-class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
+class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortScanMixin):
     __array_priority__ = 1000   # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -67,6 +69,12 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
 
     def element_size(self):
         return self.data.itemsize
+
+    itemsize = property(element_size)
+    nbytes = property(lambda self: self.data.nbytes)
+
+    def is_contiguous(self, memory_format=None):
+        return self.data.flags.c_contiguous
 
     def is_floating_point(self):
         return self.data.dtype.kind == "f"
@@ -170,6 +178,12 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.data.item())
 
+    def __format__(self, spec):
+        """f"{loss:.4f}" works on one-element tensors, as in torch."""
+        if self.data.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
@@ -199,60 +213,6 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
         if self.requires_grad and dtype.kind == "f":
             return ops.Cast.apply(self, dtype)
         return Tensor._wrap(self.data.astype(dtype))
-
-    def to(self, *args, dtype=None, device=None, copy=False, **_):
-        """to(dtype), to(other), to('cpu'), to('cpu', dtype): only the CPU exists."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) and not a.startswith(("float", "int", "uint", "bool")):
-                device = a
-            elif a is not None:
-                dtype = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"to({device!r}): minigrad runs on the CPU only")
-        out = self if dtype is None else self._as(dtypes.as_dtype(dtype, "to"))
-        return out.clone() if copy and out is self else out
-
-    def type(self, dtype=None):
-        if dtype is None:
-            return f"minigrad.{self.dtype.name}"
-        return self.to(dtype)
-
-    def type_as(self, other):
-        return self.to(other.dtype)
-
-    astype = to
-
-    def cpu(self):
-        return self
-
-    def cuda(self, *_, **__):
-        raise RuntimeError("minigrad runs on the CPU only (no CUDA)")
-
-    def float(self):
-        return self._as(np.dtype(np.float32))
-
-    def double(self):
-        return self._as(np.dtype(np.float64))
-
-    def half(self):
-        return self._as(np.dtype(np.float16))
-
-    def long(self):
-        return self._as(np.dtype(np.int64))
-
-    def int(self):
-        return self._as(np.dtype(np.int32))
-
-    def short(self):
-        return self._as(np.dtype(np.int16))
-
-    def byte(self):
-        return self._as(np.dtype(np.uint8))
-
-    def bool(self):
-        return self._as(np.dtype(np.bool_))
 
     # ------------------------------------------------------------ operand coercion (torch's promotion)
     def _pair(self, other):
@@ -369,10 +329,21 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
 
     __rxor__ = __xor__
 
+    def __lshift__(self, o):
+        return self._logical(o, np.left_shift, "lshift")
+
+    def __rshift__(self, o):
+        return self._logical(o, np.right_shift, "rshift")
+
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+
     def __invert__(self):
         if self.data.dtype.kind not in "biu":
             raise TypeError(f"~: bitwise not needs a bool or integer tensor, not {self.dtype}")
         return Tensor._wrap(np.asarray(~self.data))
+
+    bitwise_not = __invert__
 
     # comparisons are elementwise and give bool tensors (no gradient), as in torch
     def _cmp(self, o, fn):
@@ -405,3 +376,7 @@ class Tensor(InplaceMixin, MathMixin, ReduceMixin, ShapeMixin):
     greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
     __hash__ = object.__hash__   # identity hashing, as torch (Tensors are dict keys in optimizers)
+
+
+# the constructors used to live here; other modules still import them from minigrad.tensor
+from .creation import cat, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like  # noqa: E402,F401

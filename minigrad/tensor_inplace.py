@@ -39,6 +39,10 @@ class InplaceMixin:
             result = ops.Clone.apply(result)
         self._write(result.data, op)
         self._ctx, self.requires_grad = result._ctx, True
+        ctx = result._ctx
+        if any(t is result for t, _ in ctx.saved_versions):      # the op saved its output: that is now self
+            ctx.saved_versions = tuple((self, self._version) if t is result else (t, v) for t, v in ctx.saved_versions)
+            ctx.saved_tensors = tuple(self.data if a is result.data else a for a in ctx.saved_tensors)
         return self
 
     def _write(self, values, op):

@@ -65,6 +65,18 @@ class MathMixin:
             raise RuntimeError(f"dot: 1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
         return self @ other
 
+    def outer(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise RuntimeError(f"outer: 1D tensors expected, but got {self.ndim}D and {other.ndim}D tensors")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    ger = outer
+
+    def trace(self):
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return self.diagonal().sum()
+
     def neg(self):
         return -self
 
@@ -127,7 +139,19 @@ class MathMixin:
     def atan(self):
         return self._float_unary(ops.Atan)
 
-    arcsin, arccos, arctan = asin, acos, atan
+    def asinh(self):
+        return self._float_unary(ops.Asinh)
+
+    def acosh(self):
+        return self._float_unary(ops.Acosh)
+
+    def atanh(self):
+        return self._float_unary(ops.Atanh)
+
+    def exp2(self):
+        return self._float_unary(ops.Exp2)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
     def sinh(self):
         return self._float_unary(ops.Sinh)

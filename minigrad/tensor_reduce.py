@@ -1,8 +1,8 @@
 """Reductions with torch's signatures: sum, mean, prod, max/min (values and indices), amax/amin, argmax/argmin,
-var/std, logsumexp, all/any, cumsum, norm.
+var/std, logsumexp, all/any, norm.
 
-`dim`/`keepdim` are torch's names; numpy's `axis`/`keepdims` are accepted as aliases (minigrad's own code
-and numpy habits use them). A numpy-spelled max/min (`x.max(axis=1)`) returns the values only, like numpy.
+`dim`/`keepdim` are torch's names; numpy's `axis`/`keepdims` are accepted as aliases with exactly torch's
+meaning (torch accepts them too): `x.max(axis=1)` returns (values, indices) as `x.max(dim=1)` does.
 """
 from collections import namedtuple
 
@@ -64,12 +64,12 @@ class ReduceMixin:
         op = "min" if lower else "max"
         if isinstance(dim, Tensor):
             return self.minimum(dim) if lower else self.maximum(dim)
-        numpy_style = axis is not None or keepdims is not None
         dims = self._dims(dim, axis, op)
         keep = bool(keepdims or keepdim)
-        if numpy_style or dim is None or isinstance(dims, tuple):
-            first = isinstance(dims, int)      # numpy-spelled over one axis: torch.max(dim)'s gradient
-            return ops.Max.apply(self, axis=dims, keepdims=keep, lower=lower, first=first)
+        if (dim is None and axis is None) or isinstance(dims, tuple):
+            return ops.Max.apply(self, axis=dims, keepdims=keep, lower=lower, first=False)
+        if dims is None:                                    # a dim of a 0-d tensor
+            dim = 0
         values = ops.Max.apply(self, axis=dims, keepdims=keep, lower=lower, first=True)
         indices = self.argmin(dim, keep) if lower else self.argmax(dim, keep)
         return (MinResult if lower else MaxResult)(values, indices)
@@ -144,11 +144,6 @@ class ReduceMixin:
         from .tensor import Tensor
         return Tensor._wrap(np.asarray(np.count_nonzero(self.data, axis=self._dims(dim, None, "count_nonzero")),
                                        dtype=np.int64))
-
-    def cumsum(self, dim, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        d = x._dim(dim, "cumsum")
-        return x.clone() if x.ndim == 0 else ops.CumSum.apply(x, d)
 
     def norm(self, p=2, dim=None, keepdim=False):
         """p-norm (2 by default, 'fro' = 2, inf = max |x|) over dim or the whole tensor."""

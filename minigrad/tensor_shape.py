@@ -184,6 +184,43 @@ class ShapeMixin:
                 out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
         return out
 
+    def unfold(self, dimension, size, step):
+        """Every window of `size` elements along `dimension`, `step` apart, as a new last dim (torch.unfold)."""
+        d = self._dim(dimension, "unfold")
+        n = self.shape[d] if self.ndim else 1
+        if size < 0 or size > n:
+            raise RuntimeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"unfold: step is {step} but must be > 0")
+        x = self if self.ndim else self.reshape(1)
+        windows = (n - size) // step + 1
+        index = (np.arange(windows)[:, None] * step + np.arange(size)).reshape(-1)
+        out = x.index_select(d, index).reshape(x.shape[:d] + (windows, size) + x.shape[d + 1:])
+        out = out.movedim(d + 1, -1)
+        return out if self.ndim else out.reshape(size)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        d1, d2 = self._dim(dim1, "diagonal"), self._dim(dim2, "diagonal")
+        if d1 == d2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        x = self.movedim((d1, d2), (-2, -1))
+        rows, cols = x.shape[-2:]
+        n = max(0, min(rows - max(-offset, 0), cols - max(offset, 0)))
+        i = np.arange(n)
+        return x[..., i + max(-offset, 0), i + max(offset, 0)]
+
+    def diag(self, diagonal=0):
+        """A 1-D tensor becomes a square matrix with it on the given diagonal; a 2-D matrix gives its diagonal."""
+        from .tensor import Tensor
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+        n, k = self.shape[0], abs(diagonal)
+        i = np.arange(n)
+        index = (i + max(-diagonal, 0), i + max(diagonal, 0))
+        return ops.SetItem.apply(Tensor._wrap(np.zeros((n + k, n + k), self.dtype)), self, index=index)
+
     # ------------------------------------------------------------ splitting
     def narrow(self, dim, start, length):
         d = self._dim(dim, "narrow")

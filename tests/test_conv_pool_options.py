@@ -40,29 +40,20 @@ def ref_conv(x, w, b, s, p, d, groups, out_hw):
 
 
 def ref_conv_transpose(x, w, b, s, p, op, groups, d):
-    """Scatter form: every x[n, c, ih, iw] * w[c, o, i, j] lands at (ih*s - p + i*d, iw*s - p + j*d)."""
-    x, w = x.astype(np.float64), w.astype(np.float64)
+    """conv_transpose2d is conv2d's input gradient: the convolution (N, Cout, Ho, Wo) -> (N, Cin, H, W) with
+    weight w, given x as its output gradient; its gradients are that convolution's forward (for x) and its
+    weight gradient (for w) -> (out, grads(g))."""
     N, Cin, H, W = x.shape
     _, Og, kh, kw = w.shape
-    Cg, Co = Cin // groups, Og * groups
     Ho = (H - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
     Wo = (W - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
-    taps = [(ih, iw, i, j, ih * s[0] - p[0] + i * d[0], iw * s[1] - p[1] + j * d[1])
-            for ih in range(H) for iw in range(W) for i in range(kh) for j in range(kw)]
-    taps = [t for t in taps if 0 <= t[4] < Ho and 0 <= t[5] < Wo]
-    out = np.zeros((N, Co, Ho, Wo)) + (0 if b is None else b.astype(np.float64)[:, None, None])
-    for ih, iw, i, j, oh, ow in taps:
-        xs, wg = x[:, :, ih, iw].reshape(N, groups, Cg), w[:, :, i, j].reshape(groups, Cg, Og)
-        out[:, :, oh, ow] += np.einsum("ngc,gco->ngo", xs, wg).reshape(N, Co)
+    conv_of = lambda y: ref_conv(y, w, None, s, p, d, groups, (H, W))  # noqa: E731
+    out = conv_of(np.zeros((N, Og * groups, Ho, Wo)))[1](x)[0]
+    out += 0 if b is None else b.astype(np.float64)[:, None, None]
 
     def grads(g):
-        gx, gw = np.zeros(x.shape), np.zeros(w.shape)
-        for ih, iw, i, j, oh, ow in taps:
-            gs = g[:, :, oh, ow].astype(np.float64).reshape(N, groups, Og)
-            xs, wg = x[:, :, ih, iw].reshape(N, groups, Cg), w[:, :, i, j].reshape(groups, Cg, Og)
-            gx[:, :, ih, iw] += np.einsum("ngo,gco->ngc", gs, wg).reshape(N, Cin)
-            gw[:, :, i, j] += np.einsum("ngc,ngo->gco", xs, gs).reshape(Cin, Og)
-        return gx, gw, g.sum(axis=(0, 2, 3))
+        gx, grads_of_conv = conv_of(g)
+        return gx, grads_of_conv(x)[1], g.sum(axis=(0, 2, 3))
     return out, grads
 
 

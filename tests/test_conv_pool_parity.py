@@ -268,3 +268,56 @@ def test_empty_batch_gives_empty_outputs_like_torch():
                lambda F, x: F.max_pool2d(x, 2), lambda F, x: F.avg_pool2d(x, 3, 1, 1)):
         t = fn(torch.nn.functional, torch.zeros(0, 2, 6, 6))
         assert fn(F, _x(0, 2, 6, 6)).shape == tuple(t.shape)
+
+
+# ---------------------------------------------------------------- max_unpool
+@pytest.mark.parametrize("kw,out", [(dict(kernel_size=2), None), (dict(kernel_size=3, stride=2, padding=1), (9, 10)),
+                                    (dict(kernel_size=(2, 3), stride=(1, 2)), [2, 3, 9, 10])])
+def test_max_unpool2d_parity(kw, out):
+    both(lambda F, x: F.max_unpool2d(*F.max_pool2d(x, return_indices=True, **kw), output_size=out, **kw),
+         shapes=[(2, 3, 9, 10)], name=f"max_unpool2d {kw}")
+    both(lambda F, x: F.max_unpool1d(*F.max_pool1d(x, 3, 2, 1, return_indices=True), 3, 2, 1, [10]),
+         shapes=[(2, 3, 10)], name="max_unpool1d")
+
+
+def test_max_unpool_layers_parity_and_gradcheck(rng):
+    t_pool, t_unpool = torch.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxUnpool2d(2)
+    m_pool, m_unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    helper_test_op([(2, 3, 6, 7)], lambda x: t_unpool(*t_pool(x), output_size=(7, 7)),
+                   lambda x: m_unpool(*m_pool(x), output_size=(7, 7)), name="MaxUnpool2d")
+    assert repr(m_unpool) == repr(t_unpool) and repr(nn.MaxUnpool1d(3, 2)) == repr(torch.nn.MaxUnpool1d(3, 2))
+    x = mg.Tensor(unique_values(rng, 2, 2, 6, 7), requires_grad=True)
+    assert mg.gradcheck(lambda t: F.max_unpool2d(*F.max_pool2d(t, 2, return_indices=True), 2, output_size=(6, 7)),
+                        [x])
+    v, i = leaf(rng, 2, 2, 3, 3), F.max_pool2d(x, 2, return_indices=True)[1]
+    assert mg.gradcheck(lambda t: F.max_unpool2d(t, i, 2, output_size=(6, 7)), [v])
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda i: F.max_unpool2d(_x(1, 1, 2, 2), i * 10, 2), ValueError, "invalid max index 150"),
+    (lambda i: F.max_unpool2d(_x(1, 1, 2, 2), i, 2, output_size=(7, 7)), ValueError, "between 2 and 6"),
+    (lambda i: F.max_unpool2d(_x(1, 1, 2, 2), i.float(), 2), TypeError, "int64"),
+    (lambda i: F.max_unpool2d(_x(1, 1, 2, 3), i, 2), ValueError, "same shape"),
+])
+def test_max_unpool_errors(call, exc, match):
+    indices = F.max_pool2d(mg.Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2, return_indices=True)[1]
+    with pytest.raises(exc, match=match):
+        call(indices)
+
+
+@pytest.mark.parametrize("conv", [lambda x, w: F.conv2d(x, w, padding=1),
+                                  lambda x, w: F.conv_transpose2d(x, w.permute(1, 0, 2, 3))])
+def test_conv_refuses_backward_after_an_inplace_change_of_its_inputs(conv):
+    """As torch: an optimizer step (or any in-place op) between forward and backward is an error."""
+    x = mg.Tensor(np.ones((1, 2, 5, 5), np.float32), requires_grad=True)
+    w = mg.Tensor(np.ones((2, 2, 3, 3), np.float32), requires_grad=True)
+    out = conv(x, w)
+    with mg.no_grad():
+        w.sub_(0.1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    y = x * 1
+    out = conv(y, w)
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()

@@ -46,6 +46,10 @@ def test_inplace_values_match_torch(name, call):
     ("setitem of a view", lambda x, y: _view_imul(x * 1)),
     ("copy_ from y", lambda x, y: (x * 1).copy_(y) * x),
     ("clamp_", lambda x, y: (x * y).clamp_(-0.5, 0.5)),
+    ("fill_ then use", lambda x, y: (x * 1).fill_(2.0) * y + x),
+    ("zero_ then add", lambda x, y: (x * y).zero_() + x),
+    ("masked_fill_", lambda x, y: (x * 1).masked_fill_(y > 0, 0.5) * y),
+    ("sigmoid_ then mul", lambda x, y: (x * 1).sigmoid_() * y),
 ])
 def test_inplace_gradients_match_torch(name, fn):
     helper_test_op([(3, 4), (3, 4)], fn, name=f"inplace {name}")
@@ -103,6 +107,15 @@ def test_modified_saved_tensor_makes_backward_raise():
         y.mul_(3)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.sum().backward()
+
+
+def test_inplace_on_an_inplace_result_that_was_saved_raises():
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * 1).exp_()               # exp_ saves its output, which is y itself
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
 
 
 def test_optimizer_step_between_forward_and_backward_raises():
@@ -195,3 +208,20 @@ def test_clone_and_detach():
     assert not d.requires_grad and d.data is x.data
     c = x.clone()
     assert c.requires_grad and c.data is not x.data
+
+
+def test_autograd_grad_returns_without_accumulating():
+    results = []
+    for lib in (torch, mg):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = x * w
+        y = (h * h).sum()
+        gx, gh = lib.autograd.grad(y, [x, h], retain_graph=True)
+        assert x.grad is None and w.grad is None
+        (gw,) = lib.autograd.grad(y, w)
+        results.append([gx.numpy(), gh.numpy(), gw.numpy()])
+        with pytest.raises(RuntimeError, match="appears to not have been used"):
+            lib.autograd.grad((x * 2).sum(), [x, w])
+    for m, t in zip(results[1], results[0]):
+        np.testing.assert_allclose(m, t)

@@ -108,3 +108,24 @@ def test_through_inplace_ops(rng):
     assert mg.gradcheck(_setitem, [x, y])
     assert mg.gradcheck(_inplace_chain, [leaf(rng, 3, 4), leaf(rng, 3, 4)])
     assert mg.gradcheck(lambda a, b: (a * 1).copy_(b) * a, [leaf(rng, 3, 4), leaf(rng, 4)])
+
+
+@pytest.mark.parametrize("name", ["sort", "topk", "kthvalue", "median", "cumprod", "cummax", "cummin",
+                                  "logcumsumexp", "diagonal", "diag", "unfold", "asinh", "atanh", "acosh", "exp2"])
+def test_scans_orderings_and_more(rng, name):
+    fn = {"sort": lambda x: x.sort(1, descending=True).values, "topk": lambda x: x.topk(2, dim=0).values,
+          "kthvalue": lambda x: x.kthvalue(2, 1).values, "median": lambda x: x.median(1).values,
+          "cumprod": lambda x: x.cumprod(1), "cummax": lambda x: x.cummax(1).values,
+          "cummin": lambda x: x.cummin(0).values, "logcumsumexp": lambda x: x.logcumsumexp(1),
+          "diagonal": lambda x: x.diagonal(1), "diag": lambda x: x.diag(), "unfold": lambda x: x.unfold(1, 2, 1),
+          "asinh": lambda x: x.asinh(), "atanh": lambda x: (x * 0.05).atanh(), "acosh": lambda x: (x.abs() + 1.5).acosh(),
+          "exp2": lambda x: x.exp2()}[name]
+    assert mg.gradcheck(fn, [_distinct(rng, 4, 4)])
+
+
+@pytest.mark.parametrize("equation, shapes", [("ij,jk->ik", [(2, 3), (3, 4)]), ("ii->", [(3, 3)]), ("ii->i", [(3, 3)]),
+                                              ("i,j->ij", [(2,), (3,)]), ("bij,bjk", [(2, 2, 3), (2, 3, 2)]),
+                                              ("...i,i->...", [(2, 3, 4), (4,)]), ("ij,ij,j->i", [(2, 3), (2, 3), (3,)]),
+                                              ("iij->j", [(2, 2, 3)]), ("ij->", [(2, 3)])])
+def test_einsum(rng, equation, shapes):
+    assert mg.gradcheck(lambda *xs: mg.einsum(equation, *xs), [leaf(rng, *s) for s in shapes])

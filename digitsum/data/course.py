@@ -22,17 +22,18 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from digitsum.data import compose as C
+from digitsum.data import image_files
 from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from digitsum.data.shapes import MAX_SUM
 from digitsum.home import home
+from minigrad.array_files import read_npz
 from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
@@ -59,36 +60,16 @@ class CourseData:
 # ---------------------------------------------------------------- reading and validation
 
 def _read_npy(path):
-    if not path.is_file():
-        raise UserError(f"{path}: missing file")
-    try:
-        a = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        if "pickle" in str(e) or "Object arrays" in str(e):
-            raise UserError(f"{path}: holds an object or pickled array (refused)") from None
-        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
-    except (OSError, EOFError) as e:
-        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
-    if not isinstance(a, np.ndarray):
-        a.close()
-        raise UserError(f"{path}: is an .npz archive, expected a single .npy array")
-    if a.dtype.kind not in "uif":
-        raise UserError(f"{path}: dtype {a.dtype} is not numeric")
+    """A numeric, finite .npy array, its header checked against the file before it is read."""
+    a = image_files.open_npy(path)
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise UserError(f"{path}: contains non-finite values (NaN or inf)")
     return a
 
 
 def read_images(path):
-    """(N, 40, 168) images with values 0-255 -> uint8."""
-    a = _read_npy(path)
-    if a.ndim != 3 or a.shape[1:] != (C.H, C.W):
-        raise UserError(f"{path}: images have shape {a.shape}, expected rank 3 (N, {C.H}, {C.W})")
-    if a.dtype != np.uint8:
-        if a.size and (a.min() < 0 or a.max() > 255):
-            raise UserError(f"{path}: pixel values outside 0-255")
-        a = np.rint(a).astype(np.uint8)
-    return a
+    """(N, 40, 168) images with values 0-255 -> uint8, under digitsum.data.image_files' rules."""
+    return image_files.load_images(path)
 
 
 def read_labels(path, label_max):
@@ -172,18 +153,32 @@ def load_course(path):
     return CourseData(folder, train_x, train_y, test_x, test_y, manifest, label_max)
 
 
+def stored_formats(folder):
+    """{file name: 'dtype shape'} of the course .npy files in `folder`, read from their headers only, with
+    what reading them does to the values (data check reports it, so no conversion goes unsaid)."""
+    found = {}
+    for p in sorted(Path(folder).glob("*.npy")):
+        image = re.fullmatch(r"data\d+\.npy|test_data\.npy", p.name) is not None
+        if not (image or re.fullmatch(r"lab\d+\.npy|test_label\.npy", p.name)):
+            continue
+        a = image_files.open_npy(p, mmap=True)
+        target = np.uint8 if image else np.int64
+        done = "" if a.dtype == target else (" (rounded to uint8)" if image and a.dtype.kind == "f" else
+                                             f" (read as {np.dtype(target).name})")
+        found[p.name] = f"{a.dtype} {a.shape}{done}"
+    return found
+
+
 def load_records(path, data=None):
     """digits.npz of a generated folder as a dict, checked against `data` (a CourseData) if given; None if absent."""
     p = Path(path) / "digits.npz"
     if not p.exists():
         return None
+    arrays = read_npz(p, UserError, "digits.npz")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            rec = {f"{s}_{k}": z[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
+        rec = {f"{s}_{k}": arrays[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
     except KeyError as e:
         raise UserError(f"{p}: missing array {e}") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise UserError(f"{p}: truncated, pickled or not a valid .npz ({e})") from None
     if data is not None:
         for split in ("train", "test"):
             d, y = rec[f"{split}_digits"], getattr(data, f"{split}_y")
@@ -203,8 +198,14 @@ def course_file_names(n_train):
 
 
 def _write(path, write_fn, mode="wb"):
-    with atomic_write(path, mode) as f:
-        write_fn(f)
+    """Write `path` atomically, never replacing anything there (not even a file that appeared meanwhile)."""
+    try:
+        with atomic_write(path, mode, replace=False) as f:
+            write_fn(f)
+    except FileExistsError:
+        raise UserError(f"{path}: appeared while the folder was generated; refusing to overwrite") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot write it ({e.strerror or e})") from None
 
 
 def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_test=1000, seed=0, scale=None,
@@ -216,7 +217,7 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
-    clash = [n for n in course_file_names(n_train) if (out / n).exists()]
+    clash = [n for n in course_file_names(n_train) if os.path.lexists(out / n)]
     if clash or (out.is_dir() and course_file_indices(out)):
         raise UserError(f"{out / (clash[0] if clash else '')}: already exists; refusing to overwrite "
                         f"(choose an empty --out folder)")
@@ -229,7 +230,10 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
                                   digits=digits, scale=scale)
     except ValueError as e:
         raise UserError(str(e)) from None
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{out}: cannot create the folder ({e.strerror or e})") from None
     files = {}
 
     def save(name, fn):

@@ -50,13 +50,17 @@ class TrainState:
             raise UserError(f"{path}: holds no training state (no {', '.join(missing)}), so the run cannot be "
                             f"resumed from it")
         try:
-            return cls(epoch=int(obj["epoch"]), history=list(obj["history"]),
-                       best_val_acc=float(obj["best_val_acc"]),
-                       best_epoch=None if obj["best_epoch"] is None else int(obj["best_epoch"]),
-                       train_seconds=float(obj["train_seconds"]), train_images=int(obj["train_images"]),
-                       started=float(obj["started"]))
+            state = cls(epoch=int(obj["epoch"]), history=list(obj["history"]),
+                        best_val_acc=float(obj["best_val_acc"]),
+                        best_epoch=None if obj["best_epoch"] is None else int(obj["best_epoch"]),
+                        train_seconds=float(obj["train_seconds"]), train_images=int(obj["train_images"]),
+                        started=float(obj["started"]))
         except (TypeError, ValueError) as e:
             raise UserError(f"{path}: unreadable training state ({e})") from None
+        if state.epoch < 0 or not isinstance(obj["history"], list) or not all(isinstance(h, dict) for h in state.history):
+            raise UserError(f"{path}: unreadable training state (a negative epoch, or a history that is not a "
+                            "list of records)")
+        return state
 
     def to_checkpoint(self, cfg, opt, sched):
         """The extra entries of last.npz: this state, the run's config, optimizer and scheduler state."""

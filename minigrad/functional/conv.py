@@ -7,6 +7,7 @@ from ._util import as_tensor, pair, unbatched
 class Conv2dFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, w)  # version-checked: backward reads them (the kernel keeps no copy)
         out, ctx.saved = K.conv2d_forward(x, w, b, stride, padding, dilation, groups)
         return out
 
@@ -25,6 +26,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 class ConvTranspose2dFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
+        ctx.save_for_backward(x, w)
         out, ctx.saved = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, groups, dilation)
         return out
 

@@ -3,7 +3,7 @@
 from ..kernels._checks import single as _one
 from ._util import as_tensor
 from .conv import conv2d, conv_transpose2d
-from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 
 
 def _as_2d(op, input):
@@ -65,3 +65,11 @@ def adaptive_avg_pool1d(input, output_size):
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _back(adaptive_max_pool2d(_as_2d("adaptive_max_pool1d", input),
                                      (1, _one(output_size, "output_size", "adaptive_max_pool1d")), return_indices))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    op = "max_unpool1d"
+    s = _one(stride, "stride", op) if stride is not None and stride != () else None
+    out = None if output_size is None else (1, tuple(output_size)[-1])
+    return _back(max_unpool2d(_as_2d(op, input), _as_2d(op, indices), (1, _one(kernel_size, "kernel_size", op)),
+                              None if s is None else (1, s), (0, _one(padding, "padding", op)), out))

@@ -1,9 +1,9 @@
-"""Conv1d/2d and ConvTranspose1d/2d with torch's arguments, attribute names, state_dict keys and default
+"""Conv1d/2d/3d and ConvTranspose1d/2d with torch's arguments, attribute names, state_dict keys and default
 initialisation. Conv weight: (out, in/groups, *kernel); transposed weight: (in, out/groups, *kernel)."""
 import numpy as np
 
 from .. import functional as F
-from ..kernels._checks import pair, single
+from ..kernels._checks import pair, single, triple
 from .layers import reset_weight_and_bias
 from .module import Module, Parameter
 
@@ -17,7 +17,8 @@ class _ConvNd(Module):
     dims = 2
 
     def _tuple(self, v, name):
-        return pair(v, name, type(self).__name__) if self.dims == 2 else (single(v, name, type(self).__name__),)
+        to_tuple = {1: lambda *a: (single(*a),), 2: pair, 3: triple}[self.dims]
+        return to_tuple(v, name, type(self).__name__)
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  padding_mode, output_padding=0, dtype=None):
@@ -117,6 +118,13 @@ class Conv1d(Conv2d):
 
     def forward(self, input):
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv3d(Conv2d):
+    dims = 3
+
+    def forward(self, input):
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose1d(ConvTranspose2d):

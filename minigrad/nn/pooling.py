@@ -1,6 +1,6 @@
 """1-D and 2-D pooling layers with torch's arguments (thin wrappers over minigrad.functional)."""
 from .. import functional as F
-from ..kernels._checks import single
+from ..kernels._checks import pair, single
 from .module import Module
 
 
@@ -87,3 +87,48 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     def forward(self, input):
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class MaxUnpool2d(Module):
+    dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        tup = (lambda v, n: pair(v, n, type(self).__name__)) if self.dims == 2 else \
+            (lambda v, n: (single(v, n, type(self).__name__),))
+        self.kernel_size = tup(kernel_size, "kernel_size")  # torch stores tuples here
+        self.stride = self.kernel_size if stride is None else tup(stride, "stride")
+        self.padding = tup(padding, "padding")
+
+    def forward(self, input, indices, output_size=None):
+        fn = F.max_unpool2d if self.dims == 2 else F.max_unpool1d
+        return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    dims = 1
+
+
+class MaxPool3d(MaxPool2d):
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)

@@ -33,30 +33,38 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """Saves only what a needed gradient uses (b for d/da, a for d/db), as torch does: `3 * d` keeps no
+    reference to d, so changing d in place afterwards is allowed."""
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        ga = unbroadcast(g * b, sa) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(g * a, sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        ga = unbroadcast(g / b, sa) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(-g * a / (b * b), sb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -66,6 +74,10 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if a.dtype.kind in "iu" and np.any(b < 0):
+            # torch's integer rule: 1 ** -n = 1, (-1) ** -n = +-1, anything else ** -n = 0
+            neg = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0)).astype(a.dtype)
+            return np.where(b < 0, neg, a ** np.maximum(b, 0))
         out = a ** b
         ctx.save_for_backward(a, b, out)
         return out
@@ -89,7 +101,7 @@ class PowScalar(Function):
     @staticmethod
     def forward(ctx, a, p):
         if isinstance(p, int) and p < 0 and a.dtype.kind in "iub":
-            raise RuntimeError(f"pow: integers to negative integer powers are not allowed (exponent {p})")
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a)
         ctx.p = p
         return a ** p
@@ -223,20 +235,22 @@ class MatMul(Function):
         except ValueError:
             raise RuntimeError(f"matmul: the batch dimensions of {list(a.shape)} and {list(b.shape)} do not "
                                f"broadcast") from None
-        ctx.save_for_backward(a, b)
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return a @ b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g[..., None] if b.ndim == 1 else g           # restore the dims matmul dropped
-        if a.ndim == 1:
+        sa, sb = ctx.shapes
+        g2 = g[..., None] if len(sb) == 1 else g           # restore the dims matmul dropped
+        if len(sa) == 1:
             g2 = g2[..., None, :]
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            b2 = b[:, None] if b.ndim == 1 else b
+            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), (1,) + sa if len(sa) == 1 else sa).reshape(sa)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            a2 = a[None, :] if a.ndim == 1 else a
+            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, sb + (1,) if len(sb) == 1 else sb).reshape(sb)
         return ga, gb

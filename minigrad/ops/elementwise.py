@@ -131,7 +131,7 @@ class Clone(Function):
 
 class Overwrite(Function):
     """The result of an in-place op that replaced every value by a constant (fill_, zero_, copy_ from an
-    array): the old values get no gradient."""
+    array): the old values get a zero gradient."""
 
     @staticmethod
     def forward(ctx, a, value):
@@ -139,7 +139,7 @@ class Overwrite(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None
+        return np.zeros_like(g)          # zeros, not None: torch gives the old values a zero gradient
 
 
 def _unary(name, fn, grad, doc, saves="x"):
@@ -177,6 +177,10 @@ Acos = _unary("Acos", np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x), "arccos(x
 Atan = _unary("Atan", np.arctan, lambda x, y: 1 / (1 + x * x), "arctan(x)")
 Sinh = _unary("Sinh", np.sinh, lambda x, y: np.cosh(x), "sinh(x)")
 Cosh = _unary("Cosh", np.cosh, lambda x, y: np.sinh(x), "cosh(x)")
+Asinh = _unary("Asinh", np.arcsinh, lambda x, y: 1 / np.sqrt(x * x + 1), "arcsinh(x)")
+Acosh = _unary("Acosh", np.arccosh, lambda x, y: 1 / np.sqrt(x * x - 1), "arccosh(x)")
+Atanh = _unary("Atanh", np.arctanh, lambda x, y: 1 / (1 - x * x), "arctanh(x)")
+Exp2 = _unary("Exp2", np.exp2, lambda x, y: y * np.log(y.dtype.type(2)), "2 ** x")
 Square = _unary("Square", np.square, lambda x, y: 2 * x, "x * x")
 # piecewise constant: a zero gradient everywhere, as torch
 Sign = _unary("Sign", np.sign, None, "sign(x)")
