@@ -216,7 +216,12 @@ def run_one(cfg, data, out, on_step=None):
     restore(run)
     spec, mc = run.spec, cfg["model_config"]
     tx, ty = data["train"]
-    fresh = FreshComposites(seed=cfg["seed"], n=len(tx)) if cfg["fresh_composites"] else None
+    fresh = None
+    if cfg["fresh_composites"]:
+        # the same generator settings as the folder's own composites (course preset for course files)
+        gen = data.get("generator") or {}
+        fresh = FreshComposites(seed=cfg["seed"], n=len(tx), preset=gen.get("preset", "course"),
+                                digits=tuple(gen.get("digits", (4, 4))), scale=gen.get("scale"))
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_enc = spec.encode_dataset(data["val"][0], mc)
     for epoch in range(run.state.epoch, cfg["epochs"]):
