@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad
-from minigrad import nn
+from minigrad import nn, optim
 
 from digitsum import models
 from digitsum.cli import UserError
@@ -75,8 +75,8 @@ class Run:
     """One seed's training run in folder `out`: its model, optimiser, schedule, data and state."""
     spec: ModelSpec
     model: nn.Module
-    opt: object
-    sched: object
+    opt: optim.Optimizer
+    sched: Optional[optim.LRScheduler]  # None: constant learning rate
     cfg: dict
     data: dict
     out: str
@@ -99,7 +99,7 @@ def seed_everything(seed, epoch=None):
 
 
 class Diverged(UserError):
-    pass
+    """The loss became non-finite: the run stops with one line naming the last good checkpoint."""
 
 
 def quiet_overflow(fn):
@@ -216,7 +216,12 @@ def run_one(cfg, data, out, on_step=None):
     restore(run)
     spec, mc = run.spec, cfg["model_config"]
     tx, ty = data["train"]
-    fresh = FreshComposites(seed=cfg["seed"], n=len(tx)) if cfg["fresh_composites"] else None
+    fresh = None
+    if cfg["fresh_composites"]:
+        # the same generator settings as the folder's own composites (course preset for course files)
+        gen = data.get("generator") or {}
+        fresh = FreshComposites(seed=cfg["seed"], n=len(tx), preset=gen.get("preset", "course"),
+                                digits=tuple(gen.get("digits", (4, 4))), scale=gen.get("scale"))
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_enc = spec.encode_dataset(data["val"][0], mc)
     for epoch in range(run.state.epoch, cfg["epochs"]):
