@@ -1,9 +1,11 @@
-"""The isolation check: each library's in-harness figure against the same workload timed alone in a fresh
+"""The isolation check: each library's in-harness timing against the same workload timed alone in a fresh
 process that imports only that library (torch's process never imports minigrad or Numba).
 
-A figure is fair when harness / alone is within 10% (ISOLATION_TOLERANCE). Both sides use the same
-timer (benchmarks.timing.compare: warm-up, quiesce before every call, median of the repetitions) and the same
-thread settings (the harness's environment is passed on).
+A figure is fair when harness / alone is within 10% (ISOLATION_TOLERANCE). Both sides use the same timer
+(warm-up, quiesce before every call, median of the repetitions) and the same thread settings (the harness's
+environment is passed on). The harness side is re-timed just before and just after the isolated process
+(libraries alternating, as in the harness), so a machine whose load drifts during the run does not decide
+the comparison: a check against a figure taken minutes earlier failed both ways under load 15-20.
 """
 import sys
 
@@ -57,25 +59,38 @@ def job_alone(case, lib, reps, threads, quick):
             "imported_numba": "numba" in sys.modules}
 
 
+def _in_harness(case, libs, reps, quick):
+    """`case` re-timed in this (harness) process, the libraries alternating as in the harness -> {lib: Stat}."""
+    from benchmarks.timing import compare_many
+    fns = [build_alone(case, lib, quick) for lib in libs]
+    return dict(zip(libs, compare_many(fns, reps, warmup=2)))
+
+
 def check(res, libs, reps, threads, quick, spawn, log, sections, cases=None):
-    """Time every case of `res` from `sections` (the ones measured in this run: a figure is compared with
-    an isolated timing taken minutes later, never with one from another run), or those of `cases`, alone for
-    each library in `libs` -> {case: {lib: row}}."""
+    """For every case of `res` from `sections` (those measured in this run), or those of `cases`: time each
+    library alone in a fresh process, bracketed by two re-timings of the case in this process (libraries
+    alternating, as in the harness), so that load drifting during the run hits both sides of the comparison
+    -> {case: {lib: row}}. The row also keeps the figure the report publishes."""
     out = {}
     for case in case_names(res, sections):
         if cases is not None and case not in cases:
             continue
-        for lib in libs:
-            inside = harness_stat(res, case, lib)
-            if inside is None:
-                continue
+        ran = [lib for lib in libs if harness_stat(res, case, lib) is not None]
+        before = _in_harness(case, ran, reps, quick)
+        alone = {}
+        for lib in ran:
             got, _ = spawn("alone", threads, ["--case", case, "--lib", lib, "--reps", reps, "--quick", int(quick)])
-            alone = got["stat"]
-            ratio = inside["median"] / alone["median"]
+            alone[lib] = got
+        after = _in_harness(case, ran, reps, quick)
+        for lib in ran:
+            inside = (before[lib].median + after[lib].median) / 2
+            stat = alone[lib]["stat"]
+            ratio = inside / stat["median"]
             out.setdefault(case, {})[lib] = {
-                "harness_ms": inside["median"], "alone_ms": alone["median"], "alone": alone, "ratio": ratio,
-                "within": abs(ratio - 1.0) <= ISOLATION_TOLERANCE,
-                "alone_imported_other_library": got["imported_other_library"]}
-            log(f"isolation {case} {lib}: harness {inside['median']:.1f} ms, alone {alone['median']:.1f} ms, "
-                f"ratio {ratio:.2f}")
+                "harness_ms": inside, "harness_before_ms": before[lib].median, "harness_after_ms": after[lib].median,
+                "published_ms": harness_stat(res, case, lib)["median"], "alone_ms": stat["median"], "alone": stat,
+                "ratio": ratio, "within": abs(ratio - 1.0) <= ISOLATION_TOLERANCE,
+                "alone_imported_other_library": alone[lib]["imported_other_library"]}
+            log(f"isolation {case} {lib}: harness {before[lib].median:.1f} / {after[lib].median:.1f} ms, "
+                f"alone {stat['median']:.1f} ms, ratio {ratio:.2f}")
     return out

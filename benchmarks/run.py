@@ -1,6 +1,6 @@
 """Run the benchmarks and write RESULTS.md, results.json and results.png (see benchmarks/report.py).
 
-    python -m benchmarks                      # everything (an estimated 10 minutes on an idle 2-core machine)
+    python -m benchmarks                      # everything (an estimated 15 minutes on an idle 2-core machine)
     python -m benchmarks --only networks      # some sections: SECTIONS below, comma-separated; the other
                                               # sections are kept from the results.json already in --out-dir
     python -m benchmarks --quick              # tiny shapes, few repetitions: a smoke run, numbers meaningless

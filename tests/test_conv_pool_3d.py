@@ -1,5 +1,6 @@
-"""conv3d, conv_transpose3d and the 3-D pools (composed from the 2-D kernels): torch parity lines through helper_test_op
-(float32 and float64, forward and every input gradient), their layers, float64 gradchecks and errors."""
+"""conv3d, conv_transpose3d, the 3-D pools (composed from the 2-D kernels) and lp_pool: torch parity lines
+through helper_test_op (float32 and float64, forward and every input gradient), their layers, float64
+gradchecks and errors."""
 import numpy as np
 import pytest
 

@@ -31,6 +31,7 @@ import minigrad as mg
     (lambda L: L.tensor([[1, 2], [3]]), ValueError, "length|rectangular"),
     (lambda L: L.ones(2).split([1, 2]), RuntimeError, "split_with_sizes"),
     (lambda L: L.tensor(1.0).unbind(0), IndexError, "no dimensions"),
+    (lambda L: L.ones(2, 2) @ L.ones(2, 2, dtype=L.float64), RuntimeError, "expected m1 and m2 to have the same dtype"),
 ])
 def test_errors_like_torch(fn, exc, match):
     for lib in (torch, mg):

@@ -112,6 +112,15 @@ def test_through_inplace_ops(rng):
     assert mg.gradcheck(_setitem, [x, y])
     assert mg.gradcheck(_inplace_chain, [leaf(rng, 3, 4), leaf(rng, 3, 4)])
     assert mg.gradcheck(lambda a, b: (a * 1).copy_(b) * a, [leaf(rng, 3, 4), leaf(rng, 4)])
+    assert mg.gradcheck(_through_views, [leaf(rng, 3, 4), leaf(rng, 3, 4)])
+
+
+def _through_views(x, y):
+    z = x * 1
+    v = z.t()[1:]
+    v.mul_(y.t()[1:])
+    z[0][::2] = y[0, ::2] * 3
+    return z * z
 
 
 @pytest.mark.parametrize("name", ["sort", "topk", "kthvalue", "median", "cumprod", "cummax", "cummin",

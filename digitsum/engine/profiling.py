@@ -12,6 +12,7 @@ import minigrad
 from digitsum.engine import plots
 
 OUTSIDE = "(outside modules)"
+MAX_BARS = 30
 
 
 def layer_times(rows):
@@ -65,6 +66,10 @@ class TrainingProfiler:
             f.write("\n".join(text))
         prof.export_chrome_trace(os.path.join(self.out, "trace.json"))
         layers = layer_times(prof.key_averages(group_by_module=True))
+        if len(layers) > MAX_BARS:      # the smallest layers in one bar
+            rest = layers[MAX_BARS - 1:]
+            layers = layers[:MAX_BARS - 1] + [(f"({len(rest)} other layers)", sum(r[1] for r in rest),
+                                                sum(r[2] for r in rest))]
         plots.plot_layer_times(layers, os.path.join(self.out, "profile.png"),
                                f"time per layer over {steps} profiled training step(s)")
         print(f"profile of {steps} training step(s){note} -> {self.out}/profile.txt, trace.json, profile.png", flush=True)

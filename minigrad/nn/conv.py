@@ -55,6 +55,9 @@ class _ConvNd(Module):
         dtype = np.float32 if dtype is None else dtype
         self.weight = Parameter(np.empty(shape + self.kernel_size, dtype))
         self.register_parameter("bias", Parameter(np.empty(out_channels, dtype)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
         reset_weight_and_bias(self.weight, self.bias)  # fan_in from weight.shape[1:], as torch
 
     def extra_repr(self):
