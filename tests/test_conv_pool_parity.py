@@ -245,7 +245,7 @@ def _x(*shape, dtype=np.float32):
     (lambda: nn.Conv2d(3, 4, 3, groups=2), ValueError, "in_channels"),
     (lambda: nn.Conv2d(4, 3, 3, groups=2), ValueError, "out_channels"),
     (lambda: nn.Conv2d(4, 3, 3, padding_mode="mirror"), ValueError, "padding_mode must be one of"),
-    (lambda: nn.Conv2d(4, 3, 3, padding_mode="reflect"), NotImplementedError, "reflect"),
+    (lambda: nn.ConvTranspose2d(4, 3, 3, padding_mode="reflect"), ValueError, 'only "zeros" padding mode'),
     (lambda: nn.Conv2d(4, 4, 3, stride=2, padding="same"), ValueError, "strided"),
     (lambda: nn.ConvTranspose2d(4, 4, 3, stride=2)(_x(1, 4, 3, 3), output_size=(9, 9)), ValueError,
      "valid sizes range from 7 to 8"),
@@ -371,3 +371,16 @@ def test_float16_runs_in_float32_and_returns_float16_like_torch(name, fn, shapes
 def test_float16_mixed_with_float32_is_refused():
     with pytest.raises(TypeError, match="should be the same"):
         F.conv2d(mg.tensor(np.zeros((1, 2, 4, 4), np.float16)), _x(3, 2, 3, 3))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("make_layer,shape", [
+    (lambda nn, mode: nn.Conv2d(3, 4, 3, padding=1, padding_mode=mode), (2, 3, 6, 7)),
+    (lambda nn, mode: nn.Conv2d(3, 4, (2, 3), padding="same", dilation=(1, 2), padding_mode=mode), (2, 3, 6, 7)),
+    (lambda nn, mode: nn.Conv1d(3, 4, 3, padding=2, stride=2, padding_mode=mode), (2, 3, 9)),
+    (lambda nn, mode: nn.Conv3d(2, 3, 3, padding=(1, 0, 1), padding_mode=mode), (1, 2, 4, 5, 5)),
+])
+def test_conv_padding_modes_parity(make_layer, shape, mode):
+    t, m = layer_parity(lambda nn: make_layer(nn, mode), shape, f"conv padding_mode={mode}")
+    assert repr(m) == repr(t)

@@ -33,9 +33,8 @@ class _ConvNd(Module):
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, but got "
                              f"padding_mode={padding_mode!r}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not implemented in minigrad; "
-                                      f"only 'zeros' is")
+        if padding_mode != "zeros" and self.transposed:
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got padding_mode={padding_mode!r}')
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = self._tuple(kernel_size, "kernel_size")
         self.stride = self._tuple(stride, "stride")
@@ -59,6 +58,18 @@ class _ConvNd(Module):
 
     def reset_parameters(self):
         reset_weight_and_bias(self.weight, self.bias)  # fan_in from weight.shape[1:], as torch
+
+    def _padded(self, input):
+        """-> (input, padding for the conv). padding_mode 'reflect'/'replicate'/'circular' pads with F.pad
+        first (torch's order of pads: last dim first, 'same' putting the odd one at the end)."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        pads = []
+        for k, d, p in reversed(list(zip(self.kernel_size, self.dilation, self.padding if
+                                          not isinstance(self.padding, str) else (None,) * self.dims))):
+            total = 0 if self.padding == "valid" else d * (k - 1) if self.padding == "same" else 2 * p
+            pads += [total // 2, total - total // 2]
+        return F.pad(input, tuple(pads), mode=self.padding_mode), 0
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -84,7 +95,8 @@ class Conv2d(_ConvNd):
                          padding_mode, dtype=dtype)
 
     def forward(self, input):
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -120,14 +132,16 @@ class Conv1d(Conv2d):
     dims = 1
 
     def forward(self, input):
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv3d(Conv2d):
     dims = 3
 
     def forward(self, input):
-        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose3d(ConvTranspose2d):
