@@ -14,7 +14,7 @@ kernels; without that pool, on the main thread with serial kernels and multi-thr
 """
 import numpy as np
 
-from . import threadpool
+from . import conv_algorithms, threadpool, winograd
 from ._checks import as_float, out_size, pair
 from .im2col import col2im, im2col, mat_to_nchw, nchw_to_mat
 
@@ -57,6 +57,8 @@ def conv2d_forward(x, w, b, stride, padding):
         b = as_float(b, "conv2d bias", x.dtype).reshape(-1)
         if b.shape[0] != Cout:
             raise ValueError(f"conv2d bias has {b.shape[0]} entries, weight has {Cout} output channels")
+    if conv_algorithms.use_winograd(x.dtype, x.shape, w.shape, geo[2]):
+        return winograd.conv3x3_forward(x, w, b)
     w_gemm = w2 if b is None else np.concatenate([w2, b[:, None]], axis=1)
     Kg = w_gemm.shape[1]
     B = _images_per_chunk(N, Kg, Cout, L, x.itemsize)
@@ -82,6 +84,8 @@ def conv2d_forward(x, w, b, stride, padding):
 
 def conv2d_backward(gout, saved, need_x, need_w, need_b):
     """-> (gx | None, gw | None, gb | None) for the forward call that produced `saved`."""
+    if isinstance(saved, winograd.WinogradSaved):
+        return winograd.conv3x3_backward(gout, saved, need_x, need_w, need_b)
     x, w2, geo = saved
     (N, C, H, W), w_shape, (sh, sw, ph, pw), (Ho, Wo) = geo
     Cout, _, kh, kw = w_shape

@@ -1,0 +1,132 @@
+"""ResNet-18 training step (AdamW, cross-entropy, 1x40x168, 37 classes) in minigrad and torch, timed
+alternately in one process, or one library alone, or minigrad under cProfile.
+
+    python -m benchmarks.resnet_step [--stem small|torchvision] [--batch 32] [--reps 5]
+                                     [--only minigrad|torch] [--cpu] [--profile]
+
+--cpu measures process CPU time (run with NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1),
+which other processes on the shared machine cannot inflate.
+"""
+import argparse
+import cProfile
+import pstats
+import time
+
+import numpy as np
+
+import minigrad
+import minigrad.functional as F
+from minigrad import optim
+from minigrad.models import resnet18
+
+from .timing import compare
+
+
+def build(torch, stem, batch, seed=0):
+    """-> (mg_step, torch_step | None) sharing initial weights and data."""
+    small = stem == "small"
+    minigrad.manual_seed(seed)
+    model = resnet18(num_classes=37, in_channels=1, small_stem=small).train()
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch, 1, 40, 168), dtype=np.float32)
+    y = rng.integers(0, 37, batch)
+    opt = optim.AdamW(model.parameters(), lr=1e-3)
+    mx = minigrad.Tensor(x)
+
+    def mg_step():
+        opt.zero_grad()
+        F.cross_entropy(model(mx), y).backward()
+        opt.step()
+    if torch is None:
+        return mg_step, None
+    tmodel = torch_resnet18(torch, small)
+    tmodel.load_state_dict({k: torch.tensor(np.asarray(getattr(v, "data", v)))
+                            for k, v in model.state_dict().items()})
+    tmodel.train()
+    topt = torch.optim.AdamW(tmodel.parameters(), lr=1e-3)
+    tx, ty = torch.tensor(x), torch.tensor(y)
+
+    def torch_step():
+        topt.zero_grad()
+        torch.nn.functional.cross_entropy(tmodel(tx), ty).backward()
+        topt.step()
+    return mg_step, torch_step
+
+
+def torch_resnet18(torch, small):
+    """torchvision's ResNet-18 tree written out (torchvision is not installed here), 1 input channel."""
+    tnn = torch.nn
+
+    class Block(tnn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = tnn.BatchNorm2d(cout)
+            self.relu = tnn.ReLU(inplace=True)
+            self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = tnn.BatchNorm2d(cout)
+            self.downsample = None
+            if stride != 1 or cin != cout:
+                self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False), tnn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            identity = x if self.downsample is None else self.downsample(x)
+            out = self.relu(self.bn1(self.conv1(x)))
+            return self.relu(self.bn2(self.conv2(out)) + identity)
+
+    class Net(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = (tnn.Conv2d(1, 64, 3, 2, 1, bias=False) if small else tnn.Conv2d(1, 64, 7, 2, 3, bias=False))
+            self.bn1 = tnn.BatchNorm2d(64)
+            self.relu = tnn.ReLU(inplace=True)
+            self.maxpool = tnn.Identity() if small else tnn.MaxPool2d(3, 2, 1)
+            cin = 64
+            for i, width in enumerate((64, 128, 256, 512)):
+                stride = 1 if i == 0 else 2
+                setattr(self, f"layer{i + 1}", tnn.Sequential(Block(cin, width, stride), Block(width, width, 1)))
+                cin = width
+            self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
+            self.fc = tnn.Linear(512, 37)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+    return Net()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stem", default="small", choices=["small", "torchvision"])
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--only", choices=["minigrad", "torch"])
+    ap.add_argument("--cpu", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile three minigrad steps")
+    args = ap.parse_args(argv)
+    torch = None
+    if args.only != "minigrad" and not args.profile:
+        import torch
+    mg_step, t_step = build(torch, args.stem, args.batch)
+    if args.profile:
+        mg_step()
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(3):
+            mg_step()
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        return
+    if args.only == "torch":
+        mg_step, t_step = t_step, None
+    clock = time.process_time if args.cpu else time.perf_counter
+    mg, tt = compare(mg_step, t_step, args.reps, warmup=1, clock=clock)
+    line = f"resnet18 {args.stem} stem, batch {args.batch}: {args.only or 'minigrad'} {mg.median:.0f} ms"
+    if tt is not None:
+        line += f", torch {tt.median:.0f} ms, ratio {mg.median / tt.median:.2f}"
+    print(line + f" ({args.batch / mg.median * 1e3:.1f} img/s)")
+
+
+if __name__ == "__main__":
+    main()
