@@ -1,46 +1,20 @@
 """python -m digitsum.evaluate --checkpoint PATH [--data DIR | --images X.npy --labels Y.npy] [--json]
 
 Rebuilds the model from the checkpoint alone and prints accuracy, MAE and accuracy per true sum.
-Also home of `run_batches`, the one inference loop train.py, evaluate and predict share.
 """
 import json
-import math
 
 import numpy as np
 
-import minigrad
-
-from digitsum import checkpoint, metrics
+from digitsum.data import course as datasets
+from digitsum.engine import checkpoints as checkpoint, metrics
+from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
+from digitsum.engine.metrics import digit_accuracy
+from digitsum.engine.plots import draw_predictions
 from digitsum.cli import ArgumentParser, UserError, run
-
-EVAL_BATCH = 256
-
-
-@np.errstate(over="ignore", invalid="ignore")  # a diverged model's inf/nan shows in the loss it returns
-def run_batches(spec, model, x, model_config, y=None, batch_size=EVAL_BATCH, encoded=False):
-    """Forward `x` (uint8 images, or spec.encode_dataset's output if encoded) in eval mode, no grad.
-
-    Returns (predicted sums, mean loss or None when y is None, raw outputs concatenated).
-    """
-    model.eval()
-    data = x if encoded else spec.encode_dataset(x, model_config)
-    preds, outputs, loss_sum = [], [], 0.0
-    with minigrad.no_grad():
-        for i in range(0, len(data), batch_size):
-            out = model(minigrad.Tensor(spec.encode_batch(data[i:i + batch_size], model_config)))
-            if y is not None:
-                loss_sum += float(spec.loss(out, y[i:i + batch_size]).item()) * len(out.data)
-            outputs.append(out.data)
-            preds.append(spec.predict(out.data))
-    if not outputs:
-        return np.zeros(0, np.int64), (math.nan if y is not None else None), np.zeros((0,))
-    loss = loss_sum / len(data) if y is not None else None
-    return np.concatenate(preds), loss, np.concatenate(outputs)
-
 
 def load_images_labels(data=None, images=None, labels=None):
     """(x uint8 (N,40,168), y int64, description) from a course folder's test split or from .npy files."""
-    from digitsum import datasets
     if images is not None or labels is not None:
         if data is not None:
             raise UserError("give either --data or --images/--labels, not both")
@@ -68,18 +42,16 @@ def format_report(m):
 
 def show_readings(spec, x, y, pred, outputs, a):
     """--show / --grid / --digit-labels: what a digit-reading model read (issue 6)."""
-    readings = spec.readout(outputs) if spec.readout is not None else None
+    readings = readouts(spec, outputs)
     for i in range(min(a.show, len(pred))):
         print(f"  image {i}: {readings[i] if readings else pred[i]}   (true sum {int(y[i])})")
     if a.grid:
-        from digitsum.plots import draw_predictions
         k = min(24, len(x))
         draw_predictions(x[:k], readings[:k] if readings else None, pred[:k], y[:k], a.grid)
         print(f"wrote {a.grid}")
     if a.digit_labels:
         if spec.read_digits is None:
             raise UserError(f"--digit-labels: model {spec.name} does not read digits")
-        from digitsum.metrics import digit_accuracy
         true = _recorded_digits(a.digit_labels, len(x))
         read = spec.read_digits(outputs)
         count_ok = np.mean([len(r) == int((t >= 0).sum()) for r, t in zip(read, true)])

@@ -8,9 +8,10 @@ import io
 import os
 import sys
 
-from digitsum import checkpoint
+from digitsum.data import course as datasets
+from digitsum.engine import checkpoints as checkpoint
 from digitsum.cli import ArgumentParser, UserError, run
-from digitsum.evaluate import EVAL_BATCH, run_batches
+from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 
 # The checkpoint used when --checkpoint is not given: the shipped `--model digits` weights (issue 6).
 DEFAULT_CHECKPOINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "digits.npz")
@@ -20,7 +21,7 @@ def predictions_csv(spec, pred, outputs):
     """The CSV text: header, then `index[,reading],sum` per image."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    readings = spec.readout(outputs) if spec.readout is not None else None
+    readings = readouts(spec, outputs)
     w.writerow(["index"] + (["reading"] if readings is not None else []) + ["sum"])
     for i, s in enumerate(pred):
         w.writerow([i] + ([readings[i]] if readings is not None else []) + [int(s)])
@@ -28,7 +29,6 @@ def predictions_csv(spec, pred, outputs):
 
 
 def main(argv=None):
-    from digitsum import datasets
     p = ArgumentParser(prog="python -m digitsum.predict", description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, required=DEFAULT_CHECKPOINT is None)
     p.add_argument("--images", required=True, help="X.npy, uint8 (N, 40, 168)")

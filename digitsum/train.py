@@ -17,10 +17,13 @@ import numpy as np
 import minigrad
 from minigrad import optim
 
-from digitsum import checkpoint, metrics, models, plots
+from digitsum import models
+from digitsum.data import course as datasets
+from digitsum.data.loading import FreshComposites, train_val_split
+from digitsum.engine import checkpoints as checkpoint, metrics, plots
 from digitsum.cli import ArgumentParser, UserError, run
-from digitsum.evaluate import run_batches
-from digitsum.runs import default_out, latest_run, read_run, write_json, write_summary
+from digitsum.engine.inference import run_batches
+from digitsum.engine.runs import default_out, latest_run, read_run, write_json, write_summary
 
 
 def parse_args(argv):
@@ -78,10 +81,9 @@ def make_config(a, spec, seed):
 # ---------------------------------------------------------------- data
 def load_data(data_arg, cfg):
     """Train/val/test arrays (uint8 images, int64 sums) as the config asks."""
-    from digitsum import datasets
     folder = datasets.ensure_data(data_arg)
     d = datasets.load_course(folder)
-    tx, ty, vx, vy = datasets.train_val_split(d["train_x"], d["train_y"], cfg["val_fraction"],
+    tx, ty, vx, vy = train_val_split(d["train_x"], d["train_y"], cfg["val_fraction"],
                                               seed=cfg["split_seed"])
     if cfg["train_size"]:
         if cfg["train_size"] > len(tx):
@@ -149,7 +151,7 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
     from tqdm import tqdm
     rng = np.random.default_rng([cfg["seed"], epoch])
     seed_everything(cfg["seed"], epoch)
-    order = spec.epoch_order(y, epoch, rng) if spec.epoch_order is not None else rng.permutation(len(x))
+    order = spec.epoch_order(y, epoch, rng)
     bs, mc = cfg["batch_size"], cfg["model_config"]
     model.train()
     loss_sum, correct, seen, t0 = 0.0, 0, 0, time.perf_counter()
@@ -159,7 +161,7 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
         for b, i in enumerate(range(0, len(x), bs)):
             idx = np.sort(order[i:i + bs])  # sorted: cheaper gathers; order within a batch is irrelevant
             xb = spec.encode_batch(x[idx], mc)
-            xb = minigrad.Tensor(spec.augment(xb, rng) if spec.augment is not None else xb)
+            xb = minigrad.Tensor(spec.augment(xb, rng))
             out = model(xb)
             loss = spec.loss(out, y[idx])
             value = float(loss.item())
@@ -216,7 +218,6 @@ def run_one(cfg, data, out):
     mc = cfg["model_config"]
     fresh = None
     if cfg["fresh_composites"]:
-        from digitsum.datasets import FreshComposites
         fresh = FreshComposites(seed=cfg["seed"], n=len(tx))
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_x, val_y = data["val"]

@@ -8,9 +8,9 @@ from .rng import manual_seed
 from .tensor import Tensor, cat, ones, ones_like, rand, randn, stack, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
-from . import functional, init, nn, optim  # noqa: E402
+from . import functional, init, nn, optim, profiler  # noqa: E402
 
 __all__ = ["Tensor", "Function", "tensor", "zeros", "ones", "randn", "rand", "zeros_like", "ones_like", "cat",
            "stack", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "manual_seed", "gradcheck",
-           "GradcheckError", "save", "load", "CheckpointError", "functional", "init", "nn", "optim",
+           "GradcheckError", "save", "load", "CheckpointError", "functional", "init", "nn", "optim", "profiler",
            "float32", "float64"]

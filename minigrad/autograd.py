@@ -10,6 +10,8 @@ from contextlib import ContextDecorator
 
 import numpy as np
 
+from .profiler import state as _profiler
+
 _state = threading.local()
 
 
@@ -92,7 +94,8 @@ class Function:
         track = is_grad_enabled() and any(needs)
         parents = tuple(a if isinstance(a, Tensor) else None for a in args)
         ctx = Context(cls, parents, needs)
-        out = cls.forward(ctx, *arrays, **kwargs)
+        prof = _profiler.current
+        out = cls.forward(ctx, *arrays, **kwargs) if prof is None else prof.forward(cls, ctx, arrays, kwargs)
         if not isinstance(out, np.ndarray):
             out = np.asarray(out)
         result = Tensor._wrap(out)
@@ -153,7 +156,8 @@ def run_backward(root, grad, retain_graph=False):
             raise RuntimeError(
                 "Trying to backward through the graph a second time: its saved arrays were freed. "
                 "Pass retain_graph=True to the first backward() if you need this.")
-        in_grads = ctx.fn.backward(ctx, g)
+        prof = _profiler.current
+        in_grads = ctx.fn.backward(ctx, g) if prof is None else prof.backward(ctx, g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         if len(in_grads) < len(ctx.parents):

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitsum import mnist as M
+from digitsum.data import mnist as M
 
 
 def fake_mnist(seed=0, n_train=600, n_test=200):

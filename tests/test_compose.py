@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from digitsum import compose as C
+from digitsum.data import compose as C
 from fake_mnist import fake  # noqa: F401  (fixture)
 
 

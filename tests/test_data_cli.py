@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitsum import data as cli
-from digitsum import datasets as D
-from digitsum import mnist as M
+from digitsum.data import __main__ as cli
+from digitsum.data import course as D
+from digitsum.data import mnist as M
 from digitsum.cli import run
 from fake_mnist import fake, fake_home, snapshot  # noqa: F401  (fixtures)
 

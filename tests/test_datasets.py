@@ -4,8 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from digitsum import compose as C
-from digitsum import datasets as D
+from digitsum.data import compose as C
+from digitsum.data import course as D
+from digitsum.data import loading as L
 from digitsum.cli import UserError
 from fake_mnist import fake, fake_home, snapshot  # noqa: F401  (fixtures)
 
@@ -102,33 +103,21 @@ def test_records_that_do_not_add_up_are_an_error(tmp_path, fake):
 
 def test_train_val_split_is_a_deterministic_partition():
     x, y = np.arange(100) * 10, np.arange(100)
-    xa, ya, xv, yv = D.train_val_split(x, y, 0.2, seed=1)
-    xb, yb, xw, yw = D.train_val_split(x, y, 0.2, seed=1)
+    xa, ya, xv, yv = L.train_val_split(x, y, 0.2, seed=1)
+    xb, yb, xw, yw = L.train_val_split(x, y, 0.2, seed=1)
     np.testing.assert_array_equal(xv, xw)
     assert len(yv) == 20 and sorted(np.concatenate([ya, yv]).tolist()) == list(range(100))
-    assert (xa == ya * 10).all() and not np.array_equal(yv, D.train_val_split(x, y, 0.2, seed=2)[3])
+    assert (xa == ya * 10).all() and not np.array_equal(yv, L.train_val_split(x, y, 0.2, seed=2)[3])
 
 
 def test_normalize_constants_and_shape():
     x = np.zeros((2, C.H, C.W), np.uint8)
     x[1] = 255
-    z = D.normalize(x)
+    z = L.normalize(x)
     assert z.shape == (2, 1, C.H, C.W) and z.dtype == np.float32
-    np.testing.assert_allclose(z[0], -D.MEAN / D.STD, rtol=1e-6)
-    np.testing.assert_allclose(z[1], (1 - D.MEAN) / D.STD, rtol=1e-6)
-    np.testing.assert_array_equal(D.normalize(x[:, None]), z)
-
-
-def test_iterate_batches():
-    x, y = np.arange(23) * 2, np.arange(23)
-    batches = list(D.iterate_batches(x, y, 5, shuffle=True, rng=4))
-    assert [len(b[1]) for b in batches] == [5, 5, 5, 5, 3]
-    seen = np.concatenate([b[1] for b in batches])
-    assert sorted(seen.tolist()) == list(range(23)) and not (seen == np.arange(23)).all()
-    assert all((bx == 2 * by).all() for bx, by in batches)
-    again = np.concatenate([b[1] for b in D.iterate_batches(x, y, 5, rng=np.random.default_rng(4))])
-    np.testing.assert_array_equal(seen, again)
-    assert [len(b[1]) for b in D.iterate_batches(x, y, 5, shuffle=False, drop_last=True)] == [5] * 4
+    np.testing.assert_allclose(z[0], -L.MEAN / L.STD, rtol=1e-6)
+    np.testing.assert_allclose(z[1], (1 - L.MEAN) / L.STD, rtol=1e-6)
+    np.testing.assert_array_equal(L.normalize(x[:, None]), z)
 
 
 def test_fresh_composites_use_training_digits_only(fake, monkeypatch):
@@ -140,9 +129,9 @@ def test_fresh_composites_use_training_digits_only(fake, monkeypatch):
         return real(images, *a, **k)
 
     monkeypatch.setattr(C, "compose", spy)
-    fresh = D.FreshComposites(seed=5, n=20, mnist=fake)
+    fresh = L.FreshComposites(seed=5, n=20, mnist=fake)
     x0, y0 = fresh.epoch(0)
-    x0b, _ = D.FreshComposites(seed=5, n=20, mnist=fake).epoch(0)
+    x0b, _ = L.FreshComposites(seed=5, n=20, mnist=fake).epoch(0)
     x1, _ = fresh.epoch(1)
     assert x0.shape == (20, C.H, C.W) and y0.dtype == np.int64
     np.testing.assert_array_equal(x0, x0b)

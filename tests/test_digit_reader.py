@@ -2,10 +2,13 @@
 import numpy as np
 
 import minigrad as mg
-from digitsum import augment, digit_reader, models
-from digitsum.datasets import normalize
-from digitsum.digit_reader import SPEC, readout
-from digitsum.metrics import digit_accuracy
+from digitsum import models
+from digitsum.data import augment
+from digitsum.models import digit_reader
+from digitsum.data.loading import normalize
+from digitsum.engine.inference import readouts
+from digitsum.models.digit_reader import SPEC
+from digitsum.engine.metrics import digit_accuracy
 
 SMALL = {"channels": [4, 4, 4], "hidden": 8}
 
@@ -56,7 +59,7 @@ def test_predict_and_readout_show_digits_and_sum():
     # symbols: 0 blank, 1 + d digit d. "7 2 5 1" and a 5-digit "9 9 9 9 9" (sum 45: counts are not assumed)
     out = confident_output([[0, 8, 8, 0, 3, 0, 6, 6, 0, 2, 0], [10, 0, 10, 0, 10, 0, 10, 0, 10, 0, 0]])
     np.testing.assert_array_equal(SPEC.predict(out), [15, 45])
-    assert readout(out) == ["7 2 5 1 -> 15", "9 9 9 9 9 -> 45"]
+    assert readouts(SPEC, out) == ["7 2 5 1 -> 15", "9 9 9 9 9 -> 45"]
 
 
 def test_digit_accuracy_compares_positions():
@@ -79,7 +82,8 @@ def test_curriculum_starts_with_extreme_sums_then_permutes():
 
 
 def test_evaluate_shows_readings_grid_and_digit_accuracy(tmp_path, capsys, rng):
-    from digitsum import checkpoint, evaluate
+    from digitsum import evaluate
+    from digitsum.engine import checkpoints as checkpoint
     mg.manual_seed(0)
     ckpt = tmp_path / "ckpt.npz"
     checkpoint.save(ckpt, SPEC, SPEC.build(SMALL), SMALL)

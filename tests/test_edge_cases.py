@@ -83,7 +83,8 @@ def test_conv_shape_errors():
     with pytest.raises(ValueError, match="3 channels"):
         F.conv2d(x, mg.Tensor(np.zeros((2, 2, 3, 3))))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        F.conv2d(mg.Tensor(np.zeros((3, 5, 5))), mg.Tensor(np.zeros((2, 3, 3, 3))))
+        F.conv2d(mg.Tensor(np.zeros((5, 5))), mg.Tensor(np.zeros((2, 3, 3, 3))))
+    assert F.conv2d(mg.Tensor(np.zeros((3, 5, 5))), mg.Tensor(np.zeros((2, 3, 3, 3)))).shape == (2, 3, 3)  # unbatched
 
 
 def test_pool_padding_limit():

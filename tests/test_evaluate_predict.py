@@ -1,7 +1,6 @@
 """digitsum.evaluate and digitsum.predict on a tiny checkpoint: they rebuild the model from the file alone,
 agree with each other, and turn every bad checkpoint or data file into exit 2 with one `error:` line."""
 import csv
-import dataclasses
 import io
 import json
 import os
@@ -11,8 +10,9 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum import checkpoint, evaluate, models, predict, train
-from train_helpers import assert_user_error, make_course_folder, run_cli
+from digitsum import evaluate, models, predict, train
+from digitsum.engine import checkpoints as checkpoint
+from train_helpers import assert_user_error, make_course_folder, run_cli, replaced
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}
 
@@ -26,7 +26,7 @@ def trained(tmp_path_factory):
         mp.setenv("DIGITSUM_HOME", str(root / "home"))
         mp.chdir(root)
         for name in ("regressor", "classifier"):
-            mp.setitem(models.REGISTRY, name, dataclasses.replace(models.get(name), model_config=TINY_CNN))
+            mp.setitem(models.REGISTRY, name, replaced(models.get(name), model_config=TINY_CNN))
             assert train.main(["--model", name, "--data", "tiny", "--epochs", "1", "--batch-size", "32",
                                "--lr", "1e-2", "--out", name]) == 0
     # after the registry is restored: checkpoints must rebuild from their own model_config

@@ -10,9 +10,9 @@ import threading
 import numpy as np
 import pytest
 
-from digitsum import compose as C
-from digitsum import datasets as D
-from digitsum import mnist as M
+from digitsum.data import compose as C
+from digitsum.data import loading as L
+from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from fake_mnist import fake, fake_mnist, real_mnist, snapshot  # noqa: F401  (fixtures)
 
@@ -195,5 +195,5 @@ def test_course_preset_on_real_mnist_matches_the_reference_statistics(real_mnist
     assert b[..., 1].min() >= 3 and b[..., 3].max() <= C.H - 3
     assert 40 <= np.median(right_empty) <= 75
     # normalize()'s constants are this preset's pixel statistics
-    z = D.normalize(x)
+    z = L.normalize(x)
     assert abs(float(z.mean())) < 0.05 and abs(float(z.std()) - 1) < 0.05

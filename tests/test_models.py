@@ -1,12 +1,14 @@
 """digitsum.models: the registry contract, each model's loss/predict, and --init-from a torch-written resnet18."""
-import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 import minigrad
+from minigrad import nn
 from digitsum import models
+from digitsum.models import cnn, resnet
+from digitsum.models.spec import ModelSpec
 from digitsum.cli import UserError
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}
@@ -43,40 +45,40 @@ def test_every_spec_declares_defaults_a_checkpoint_can_rebuild_from():
 
 def test_regressor_prediction_rounds_and_clips_and_starts_at_the_mean():
     out = np.array([[-3.2], [0.4], [17.6], [36.49], [40.0], [np.float32(12.5)]], np.float32)
-    assert models.regression_predict(out).tolist() == [0, 0, 18, 36, 36, 12]
-    model = models.build_regressor(TINY_CNN)
+    assert cnn.regression_predict(out).tolist() == [0, 0, 18, 36, 36, 12]
+    model = cnn.build_regressor(TINY_CNN)
     x, _ = batch(4)
     with minigrad.no_grad():
-        out = model(minigrad.Tensor(models.REGRESSOR.encode_batch(x, TINY_CNN))).data
-    assert out.shape == (4, 1) and np.all(np.abs(out - models.SUM_MEAN) < 5)
+        out = model(minigrad.Tensor(cnn.REGRESSOR.encode_batch(x, TINY_CNN))).data
+    assert out.shape == (4, 1) and np.all(np.abs(out - cnn.SUM_MEAN) < 5)
 
 
 def test_regression_loss_is_mse_against_the_sum():
     out = minigrad.Tensor(np.array([[1.0], [5.0]], np.float32))
-    assert models.regression_loss(out, np.array([3, 5])).item() == pytest.approx(2.0)
+    assert cnn.regression_loss(out, np.array([3, 5])).item() == pytest.approx(2.0)
 
 
 def test_classifier_predicts_the_argmax_and_uses_cross_entropy():
     logits = np.zeros((2, 37), np.float32)
     logits[0, 7] = logits[1, 36] = 5
-    assert models.classification_predict(logits).tolist() == [7, 36]
-    loss = models.classification_loss(minigrad.Tensor(np.zeros((2, 37), np.float32)), np.array([1, 2]))
+    assert cnn.classification_predict(logits).tolist() == [7, 36]
+    loss = cnn.classification_loss(minigrad.Tensor(np.zeros((2, 37), np.float32)), np.array([1, 2]))
     assert loss.item() == pytest.approx(np.log(37), rel=1e-5)
 
 
 def test_registry_rejects_unknown_names_and_resolves_lazy_entries(monkeypatch):
     with pytest.raises(UserError, match="unknown model 'nope'.*regressor"):
         models.get("nope")
-    monkeypatch.setitem(models.REGISTRY, "lazy", "digitsum.models:CLASSIFIER")
-    assert models.get("lazy") is models.CLASSIFIER
-    assert models.REGISTRY["lazy"] is models.CLASSIFIER  # resolved once
+    monkeypatch.setitem(models.REGISTRY, "lazy", "digitsum.models.cnn:CLASSIFIER")
+    assert models.get("lazy") is cnn.CLASSIFIER
+    assert models.REGISTRY["lazy"] is cnn.CLASSIFIER  # resolved once
 
 
 def test_resnet_builds_with_the_small_stem_and_37_outputs():
-    model = models.build_resnet(models.RESNET.model_config)
+    model = resnet.build_resnet(resnet.SPEC.model_config)
     assert model.conv1.weight.shape == (64, 1, 3, 3) and model.fc.weight.shape == (37, 512)
     with minigrad.no_grad():
-        out = model.eval()(minigrad.Tensor(models.RESNET.encode_batch(batch(1)[0], {})))
+        out = model.eval()(minigrad.Tensor(resnet.SPEC.encode_batch(batch(1)[0], {})))
     assert out.shape == (1, 37)
 
 
@@ -93,10 +95,10 @@ def test_resnet_init_from_a_state_dict_torch_wrote(tmp_path):
     state["layer1.0.bn1.num_batches_tracked"] = torch.tensor(7)  # torchvision has it; ignored if we don't
     torch.save(state, tmp_path / "r18.pth")
     convert("torch", tmp_path / "r18.pth", tmp_path / "r18.npz")
-    cfg = {**models.RESNET.model_config, **models.RESNET.init_from_config}
-    model = models.build_resnet(cfg)
+    cfg = {**resnet.SPEC.model_config, **resnet.SPEC.init_from_config}
+    model = resnet.build_resnet(cfg)
     fresh_fc = model.fc.weight.data.copy()
-    message = models.RESNET.init_from(model, str(tmp_path / "r18.npz"))
+    message = resnet.SPEC.init_from(model, str(tmp_path / "r18.npz"))
     assert "fc.weight" in message
     np.testing.assert_allclose(model.conv1.weight.data, state["conv1.weight"].numpy().sum(1, keepdims=True),
                                rtol=1e-6)
@@ -109,12 +111,29 @@ def test_resnet_init_from_a_state_dict_torch_wrote(tmp_path):
 
 def test_resnet_init_from_rejects_weights_of_another_network(tmp_path):
     np.savez(tmp_path / "other.npz", **{"0.weight": np.zeros((3, 3), np.float32)})
-    model = models.build_resnet({**models.RESNET.model_config, **models.RESNET.init_from_config})
+    model = resnet.build_resnet({**resnet.SPEC.model_config, **resnet.SPEC.init_from_config})
     with pytest.raises(UserError, match="--init-from"):
-        models.RESNET.init_from(model, str(tmp_path / "other.npz"))
+        resnet.SPEC.init_from(model, str(tmp_path / "other.npz"))
 
 
 def test_a_new_model_is_one_registry_line(monkeypatch):
-    spec = dataclasses.replace(models.CLASSIFIER, name="mine", model_config=TINY_CNN)
-    monkeypatch.setitem(models.REGISTRY, "mine", spec)
-    assert "mine" in models.names() and models.get("mine").build(TINY_CNN) is not None
+    class Mine(cnn.SumClassifier):
+        name = "mine"
+        description = "a linear classifier"
+        model_config = {"hidden": 5}
+
+        def build(self, config):
+            return nn.Sequential(nn.Flatten(), nn.Linear(40 * 168, config["hidden"]), nn.Linear(config["hidden"], 37))
+
+    monkeypatch.setitem(models.REGISTRY, "mine", Mine())
+    spec = models.get("mine")
+    assert "mine" in models.names() and isinstance(spec, ModelSpec) and spec.read_digits is None
+    x, y = batch(2)
+    out = spec.build(spec.model_config)(minigrad.Tensor(spec.encode_batch(spec.encode_dataset(x, {}), {})))
+    assert out.shape == (2, 37) and spec.predict(out.data).shape == (2,) and spec.loss(out, y).shape == ()
+
+
+def test_a_spec_without_its_required_methods_names_what_is_missing():
+    for method, args in (("build", ({},)), ("loss", (None, None)), ("predict", (None,))):
+        with pytest.raises(NotImplementedError, match=f"ModelSpec.{method}"):
+            getattr(ModelSpec(), method)(*args)

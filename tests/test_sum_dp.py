@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-from digitsum.sum_dp import (best_path_digits, sum_count_forward, sum_count_table, sum_nll,
+from digitsum.models.sum_dp import (best_path_digits, sum_count_forward, sum_count_table, sum_nll,
                              sum_probabilities)
 
 

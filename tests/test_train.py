@@ -1,6 +1,5 @@
 """digitsum.train end to end on a tiny synthetic course folder: artifacts, loss going down, resume
 equivalence (in-process and after a real kill -9), the non-finite-loss stop, the seed protocol, bad input."""
-import dataclasses
 import json
 import os
 import signal
@@ -12,8 +11,11 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum import checkpoint, mnist, models, train
-from train_helpers import assert_user_error, make_course_folder
+from digitsum import models, train
+from digitsum.data import mnist
+from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import cnn
+from train_helpers import assert_user_error, make_course_folder, replaced
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}
 ARTIFACTS = {"run.json", "last.npz", "best.npz", "metrics.json", "curves.png", "confusion.png"}
@@ -28,7 +30,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("regressor", "classifier"):
         spec = models.get(name)
-        monkeypatch.setitem(models.REGISTRY, name, dataclasses.replace(spec, model_config=TINY_CNN))
+        monkeypatch.setitem(models.REGISTRY, name, replaced(spec, model_config=TINY_CNN))
     make_course_folder(tmp_path / "tiny", n_train=100, n_test=40)
     return tmp_path
 
@@ -71,10 +73,12 @@ def test_classifier_trains_with_the_same_loop(env):
 
 
 DRIVER = """
-import dataclasses, sys
+import copy, sys
 from digitsum import models, train
 from digitsum.cli import run
-models.REGISTRY["regressor"] = dataclasses.replace(models.REGRESSOR, model_config={cfg!r})
+spec = copy.copy(models.get("regressor"))
+spec.model_config = {cfg!r}
+models.REGISTRY["regressor"] = spec
 run(train.main, sys.argv[1:])
 """
 
@@ -135,10 +139,10 @@ def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(env, c
 
     def poisoned(output, sums):  # finite for epoch 1 (3 batches + 1 validation batch), then NaN
         calls["n"] += 1
-        loss = models.regression_loss(output, sums)
+        loss = cnn.regression_loss(output, sums)
         return loss * float("nan") if calls["n"] > 5 else loss
 
-    monkeypatch.setitem(models.REGISTRY, "regressor", dataclasses.replace(spec, loss=poisoned))
+    monkeypatch.setitem(models.REGISTRY, "regressor", replaced(spec, loss=poisoned))
     line = assert_user_error(train.main, BASE + ["--epochs", "3", "--out", "run"], capsys, "nan")
     assert "epoch 2" in line and "last good checkpoint" in line and "last.npz" in line
     last = checkpoint.load("run/last.npz")

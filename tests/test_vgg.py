@@ -16,7 +16,7 @@ import torch.nn as tnn
 import minigrad as mg
 from minigrad.convert import convert, sha256_file
 from minigrad.models import VGG16_CONFIG, WeightsError, vgg16_features, write_weights
-from digitsum import weights
+from digitsum.models import vgg16_weights as weights
 from digitsum.cli import UserError
 
 LAST_POOL = "functional_1/block5_pool_1/MaxPool2d:0"

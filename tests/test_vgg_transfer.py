@@ -13,7 +13,8 @@ import minigrad as mg
 from minigrad import nn, optim
 from minigrad.models import vgg16_features, write_weights
 
-from digitsum import evaluate, features, models, train, vgg_transfer
+from digitsum import evaluate, models, train
+from digitsum.models import features, vgg_transfer
 from train_helpers import assert_user_error, make_course_folder
 
 

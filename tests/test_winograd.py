@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minigrad.kernels import conv, conv_algorithms, winograd
+from minigrad.kernels._checks import conv2d_geometry
 from test_kernels import kernel_schedule, make, ref_conv, ref_conv_grads
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -30,7 +31,7 @@ def test_winograd_matches_loop_reference_in_float64(case, layout, chunked, worke
     b = rng.standard_normal(ws[0]) if use_bias else None
     with kernel_schedule(chunked, worker_pool):
         out, saved = winograd.conv3x3_forward(x, w, b)
-        g = make(rng, out.shape, np.float64, layout)
+        g = np.ascontiguousarray(make(rng, out.shape, np.float64, layout))
         gx, gw, gb = winograd.conv3x3_backward(g, saved, True, True, use_bias)
     np.testing.assert_allclose(out, ref_conv(x, w, b, (1, 1), (1, 1)), rtol=1e-10, atol=1e-10)
     rx, rw, rb = ref_conv_grads(x, w, g, (1, 1), (1, 1))
@@ -71,8 +72,9 @@ def test_float32_error_against_a_float64_reference_is_within_bound(shape):
 
 
 def test_dispatch_follows_the_measured_table_and_keeps_float64_exact():
-    def chosen(dtype, cin, cout, h, w, k=3, s=1, p=1):
-        return conv_algorithms.use_winograd(dtype, (32, cin, h, w), (cout, cin, k, k), (s, s, p, p))
+    def chosen(dtype, cin, cout, h, w, k=3, s=1, p=1, d=1, groups=1):
+        geo = conv2d_geometry((32, cin, h, w), (cout, cin // groups, k, k), None, s, p, d, groups)
+        return conv_algorithms.use_winograd(dtype, geo)
     for (cin, cout, h, w), (t_im2col, t_winograd) in conv_algorithms.MEASURED.items():
         assert chosen(np.float32, cin, cout, h, w) == (t_winograd < t_im2col)
     assert chosen(np.float32, 128, 128, 10, 42)       # measured faster
@@ -80,6 +82,8 @@ def test_dispatch_follows_the_measured_table_and_keeps_float64_exact():
     assert not chosen(np.float64, 128, 128, 10, 42)   # gradient checks: exact im2col path
     assert not chosen(np.float32, 128, 128, 10, 42, s=2)
     assert not chosen(np.float32, 128, 128, 10, 42, k=1, p=0)
+    assert not chosen(np.float32, 128, 128, 10, 42, d=2, p=2)
+    assert not chosen(np.float32, 128, 128, 10, 42, groups=2)
 
 
 def test_conv2d_entry_point_routes_to_winograd_and_back():
@@ -100,7 +104,7 @@ def test_conv2d_entry_point_routes_to_winograd_and_back():
     assert not isinstance(saved_ref, winograd.WinogradSaved)
     for got, ref in zip((out,) + grads, (out_ref,) + grads_ref):
         assert np.abs(got - ref).max() / np.abs(ref).max() < 4e-6
-    with pytest.raises(ValueError, match="conv2d grad"):
+    with pytest.raises(ValueError, match="conv2d: grad has shape"):
         conv.conv2d_backward(g[:, :3], saved, True, True, True)
 
 

@@ -1,4 +1,7 @@
-"""Helpers for the digitsum training tests: a tiny, learnable course-layout folder and in-process CLI calls."""
+"""Helpers for the digitsum training tests: a tiny, learnable course-layout folder, in-process CLI calls and
+model specs with test settings."""
+import copy
+
 import numpy as np
 import pytest
 
@@ -18,6 +21,14 @@ def synthetic_images(n, seed):
     for i, s in enumerate(y):
         x[i, 8:32, cols < 8 + 4 * int(s)] = 230
     return x, y
+
+
+def replaced(spec, **attributes):
+    """A copy of a ModelSpec with some attributes (model_config, loss, ...) replaced."""
+    spec = copy.copy(spec)
+    for name, value in attributes.items():
+        setattr(spec, name, value)
+    return spec
 
 
 def make_course_folder(path, n_train=100, n_test=40, seed=0):

@@ -1,10 +1,10 @@
 """Numba kernels: arrays in, arrays out. Used by minigrad.functional only."""
-from .conv import conv2d_backward, conv2d_forward
+from .conv import conv2d_backward, conv2d_forward, conv_transpose2d_backward, conv_transpose2d_forward
 from .losses import cross_entropy_backward, cross_entropy_forward, mse_backward, mse_forward
 from .pooling import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 
 __all__ = [
-    "conv2d_forward", "conv2d_backward",
+    "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward", "conv_transpose2d_backward",
     "max_pool2d_forward", "max_pool2d_backward",
     "avg_pool2d_forward", "avg_pool2d_backward",
     "cross_entropy_forward", "cross_entropy_backward",

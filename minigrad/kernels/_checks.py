@@ -1,21 +1,30 @@
-"""Argument normalisation shared by the kernels (plain Python, runs once per call)."""
+"""The one validation layer of the convolution and pooling ops: argument normalisation and shape checks
+(plain Python, runs once per call) with torch-like messages that name the op and the shapes.
+
+minigrad.functional passes user arguments straight through; the kernels' entry points call these."""
+from typing import NamedTuple
+
 import numpy as np
 
 FLOAT_TYPES = (np.float32, np.float64)
 
 
-def pair(v, name):
-    """int or (h, w) -> (h, w) of Python ints."""
-    if isinstance(v, (int, np.integer)):
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def pair(v, name, op=None):
+    """int or (h, w) -> (h, w) of Python ints; anything else (floats, bools, 3 values) is a TypeError."""
+    if _is_int(v):
         return int(v), int(v)
-    t = tuple(int(e) for e in v)
-    if len(t) != 2:
-        raise ValueError(f"{name} must be an int or a pair, got {v!r}")
-    return t
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_int(e) for e in v):
+        return int(v[0]), int(v[1])
+    where = f"{op}(): " if op else ""
+    raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 2 ints, got {v!r}")
 
 
 def as_float(a, name, dtype=None):
-    """C-contiguous float32/float64 array; `dtype` forces the dtype of a partner operand."""
+    """C-contiguous float32/float64 array; `dtype` forces the dtype of a partner operand (a gradient)."""
     a = np.asarray(a)
     if dtype is None:
         if a.dtype.type not in FLOAT_TYPES:
@@ -24,11 +33,146 @@ def as_float(a, name, dtype=None):
     return np.ascontiguousarray(a, dtype=dtype)
 
 
+def same_float(op, x, **others):
+    """x and the named partner operands (None allowed) as C-contiguous arrays of one float dtype."""
+    x = as_float(x, f"{op}: input")
+    out = [x]
+    for name, a in others.items():
+        if a is not None:
+            a = as_float(a, f"{op}: {name}")
+            if a.dtype != x.dtype:
+                raise TypeError(f"{op}: input type ({x.dtype}) and {name} type ({a.dtype}) should be the same")
+        out.append(a)
+    return out
+
+
+def _shape(s):
+    return "[" + ", ".join(str(d) for d in s) + "]"
+
+
 def out_size(size, k, s, p, what):
-    """Output length of a sliding window, with a clear error when nothing fits."""
+    """Output length of a sliding window (dilation 1, floor mode), with a clear error when nothing fits."""
     if k <= 0 or s <= 0 or p < 0:
         raise ValueError(f"{what}: kernel and stride must be positive and padding >= 0")
     o = (size + 2 * p - k) // s + 1
     if o < 1:
         raise ValueError(f"{what}: kernel {k} larger than padded input {size} + 2*{p}")
     return o
+
+
+class ConvGeometry(NamedTuple):
+    """A convolution x (N, C, H, W) * w (Cout, C/groups, kh, kw) -> (N, Cout, Ho, Wo).
+    ph, pw are the leading (top, left) paddings; the trailing ones only show in Ho, Wo."""
+    N: int
+    C: int
+    H: int
+    W: int
+    Cout: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    dh: int
+    dw: int
+    groups: int
+    Ho: int
+    Wo: int
+
+    @property
+    def w_shape(self):
+        return (self.Cout, self.C // self.groups, self.kh, self.kw)
+
+
+def _positive(op, what, v):
+    if min(v) <= 0:
+        raise ValueError(f"{op}: non-positive {what} is not supported, got {what}={v}")
+
+
+def _check_groups(op, groups, w_shape):
+    if not _is_int(groups):
+        raise TypeError(f"{op}(): argument 'groups' must be an int, got {groups!r}")
+    if groups <= 0:
+        raise ValueError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    if w_shape[0] % groups:
+        raise ValueError(f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
+                         f"dimension 0, but got weight of size {_shape(w_shape)} instead")
+
+
+def _check_ranks(op, x_shape, w_shape, w_layout):
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got input of size {_shape(x_shape)}")
+    if len(w_shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D weight {w_layout}, got weight of size {_shape(w_shape)}")
+
+
+def _check_bias(op, w_shape, b_shape, n_out):
+    if b_shape is not None and tuple(b_shape) != (n_out,):
+        raise ValueError(f"{op}: given weight of size {_shape(w_shape)}, expected bias to be 1-dimensional "
+                         f"with {n_out} elements, but got bias of size {_shape(b_shape)} instead")
+
+
+def conv2d_geometry(x_shape, w_shape, b_shape, stride, padding, dilation, groups, op="conv2d"):
+    """Validate conv2d's arguments as torch does -> ConvGeometry. padding: int, pair, 'valid' or 'same'
+    ('same' pads d*(k-1) in total, the odd one at the bottom/right, as torch)."""
+    _check_ranks(op, x_shape, w_shape, "(Cout, Cin/groups, kh, kw)")
+    (sh, sw), (dh, dw) = pair(stride, "stride", op), pair(dilation, "dilation", op)
+    _positive(op, "stride", (sh, sw))
+    _positive(op, "dilation", (dh, dw))
+    _check_groups(op, groups, w_shape)
+    N, C, H, W = x_shape
+    Cout, Cg, kh, kw = w_shape
+    if C != Cg * groups:
+        raise ValueError(f"{op}: given groups={groups}, weight of size {_shape(w_shape)}, expected "
+                         f"input{_shape(x_shape)} to have {Cg * groups} channels, but got {C} channels instead")
+    _check_bias(op, w_shape, b_shape, Cout)
+    ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1            # dilated (effective) kernel
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{op}: invalid padding string {padding!r}, should be 'same' or 'valid'")
+        if padding == "same" and (sh, sw) != (1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+        th, tw = (ekh - 1, ekw - 1) if padding == "same" else (0, 0)
+        ph, pw = th // 2, tw // 2
+    else:
+        ph, pw = pair(padding, "padding", op)
+        if min(ph, pw) < 0:
+            raise ValueError(f"{op}: negative padding is not supported, got padding={(ph, pw)}")
+        th, tw = 2 * ph, 2 * pw
+    if H + th < ekh or W + tw < ekw:
+        raise ValueError(f"{op}: calculated padded input size per channel: ({H + th} x {W + tw}). Kernel size: "
+                         f"({ekh} x {ekw}). Kernel size can't be greater than actual input size "
+                         f"(input {_shape(x_shape)}, weight {_shape(w_shape)})")
+    Ho, Wo = (H + th - ekh) // sh + 1, (W + tw - ekw) // sw + 1
+    return ConvGeometry(N, C, H, W, Cout, kh, kw, sh, sw, ph, pw, dh, dw, groups, Ho, Wo)
+
+
+def conv_transpose2d_geometry(x_shape, w_shape, b_shape, stride, padding, output_padding, groups, dilation,
+                              op="conv_transpose2d"):
+    """Validate conv_transpose2d's arguments -> the ConvGeometry of the convolution it transposes:
+    that conv maps the (N, Cout, Ho, Wo) output back to the (N, Cin, H, W) input with weight w (Cin, Cout/g, kh, kw)."""
+    _check_ranks(op, x_shape, w_shape, "(Cin, Cout/groups, kh, kw)")
+    (sh, sw), (dh, dw) = pair(stride, "stride", op), pair(dilation, "dilation", op)
+    (ph, pw), (oph, opw) = pair(padding, "padding", op), pair(output_padding, "output_padding", op)
+    _positive(op, "stride", (sh, sw))
+    _positive(op, "dilation", (dh, dw))
+    if min(ph, pw) < 0 or min(oph, opw) < 0:
+        raise ValueError(f"{op}: negative padding is not supported, got padding={(ph, pw)}, "
+                         f"output_padding={(oph, opw)}")
+    if not (oph < sh or oph < dh) or not (opw < sw or opw < dw):
+        raise ValueError(f"{op}: output padding must be smaller than either stride or dilation, but got "
+                         f"output_padding={(oph, opw)}, stride={(sh, sw)}, dilation={(dh, dw)}")
+    _check_groups(op, groups, w_shape)
+    N, C, H, W = x_shape
+    Cin, Cog, kh, kw = w_shape
+    if C != Cin:
+        raise ValueError(f"{op}: given transposed=1, weight of size {_shape(w_shape)}, expected "
+                         f"input{_shape(x_shape)} to have {Cin} channels, but got {C} channels instead")
+    _check_bias(op, w_shape, b_shape, Cog * groups)
+    Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    if Ho < 1 or Wo < 1:
+        raise ValueError(f"{op}: given input size per channel: ({H} x {W}). Calculated output size per "
+                         f"channel: ({Ho} x {Wo}). Output size is too small")
+    return ConvGeometry(N, Cog * groups, Ho, Wo, Cin, kh, kw, sh, sw, ph, pw, dh, dw, groups, H, W)

@@ -11,11 +11,18 @@ whole batch (that matrix is 9x the input and would stream through main memory tw
 recomputes them from x in cache instead of saving them, which also keeps memory low.
 Chunks run on threadpool's workers, one per core, each with a single-threaded BLAS and serial
 kernels; without that pool, on the main thread with serial kernels and multi-threaded BLAS.
+
+Groups: group g's rows of cols (its input channels) and of W2 (its output channels) are contiguous,
+so each GEMM is one batched np.matmul over a (groups, rows/groups, cols) view: numpy calls BLAS per
+group from C, with no Python loop over channels. The ones-row bias trick needs one group; with
+several the bias is added (forward) and summed (backward) separately.
+Transposed convolution is this convolution's input gradient run forwards, and its gradients are
+this convolution's forward (input) and weight gradient: the same two routines, no second kernel.
 """
 import numpy as np
 
 from . import conv_algorithms, threadpool, winograd
-from ._checks import as_float, out_size, pair
+from ._checks import as_float, conv2d_geometry, conv_transpose2d_geometry, same_float
 from .im2col import col2im, im2col, mat_to_nchw, nchw_to_mat
 
 # Chunk geometry (images per chunk): cols plus the GEMM's (Cout, B*L) side within ~_CACHE_BYTES
@@ -32,35 +39,23 @@ def _images_per_chunk(N, K, Cout, L, itemsize):
     return max(1, min(N, per_worker, max(by_cache, by_gemm)))
 
 
-def _geometry(x, w, stride, padding):
-    N, C, H, W = x.shape
-    Cout, _, kh, kw = w.shape
-    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
-    Ho = out_size(H, kh, sh, ph, "conv2d height")
-    Wo = out_size(W, kw, sw, pw, "conv2d width")
-    return (N, C, H, W), (Cout, C, kh, kw), (sh, sw, ph, pw), (Ho, Wo)
+def _by_group(m, G):
+    """(rows, cols) matrix -> (G, rows/G, cols) view."""
+    return m.reshape(G, m.shape[0] // G, m.shape[1])
 
 
-def conv2d_forward(x, w, b, stride, padding):
-    """x (N, Cin, H, W), w (Cout, Cin, kh, kw), b (Cout,) or None -> (out (N, Cout, Ho, Wo), saved)."""
-    x = as_float(x, "conv2d input")
-    if x.ndim != 4:
-        raise ValueError(f"conv2d input must be 4-D (N, C, H, W), got shape {x.shape}")
-    w = as_float(w, "conv2d weight", x.dtype)
-    if w.ndim != 4 or w.shape[1] != x.shape[1]:
-        raise ValueError(f"conv2d weight {w.shape} does not match input {x.shape} (need (Cout, {x.shape[1]}, kh, kw))")
-    geo = _geometry(x, w, stride, padding)
-    (N, C, H, W), (Cout, _, kh, kw), (sh, sw, ph, pw), (Ho, Wo) = geo
-    K, L = C * kh * kw, Ho * Wo
-    w2 = w.reshape(Cout, K)
-    if b is not None:
-        b = as_float(b, "conv2d bias", x.dtype).reshape(-1)
-        if b.shape[0] != Cout:
-            raise ValueError(f"conv2d bias has {b.shape[0]} entries, weight has {Cout} output channels")
-    if conv_algorithms.use_winograd(x.dtype, x.shape, w.shape, geo[2]):
-        return winograd.conv3x3_forward(x, w, b)
-    w_gemm = w2 if b is None else np.concatenate([w2, b[:, None]], axis=1)
-    Kg = w_gemm.shape[1]
+def _im2col(x, geo, cols):
+    g = geo
+    im2col(x, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.Ho, g.Wo, cols)
+
+
+def _forward(x, w3, b, geo):
+    """x (N, C, H, W) C-contiguous, w3 (G, Cout/G, K/G) -> out (N, Cout, Ho, Wo)."""
+    N, Cout, G = geo.N, geo.Cout, geo.groups
+    K, L = geo.C * geo.kh * geo.kw, geo.Ho * geo.Wo
+    bias_in_gemm = b is not None and G == 1
+    w_gemm = np.concatenate([w3, b.reshape(1, Cout, 1)], axis=2) if bias_in_gemm else w3
+    Kg = K + 1 if bias_in_gemm else K
     B = _images_per_chunk(N, Kg, Cout, L, x.itemsize)
     out = np.empty((N, Cout, L), dtype=x.dtype)
 
@@ -70,43 +65,40 @@ def conv2d_forward(x, w, b, stride, padding):
         for n0 in starts:
             nb = min(B, N - n0)
             cols = cols_buf[:Kg * nb * L].reshape(Kg, nb * L)
-            im2col(x[n0:n0 + nb], kh, kw, sh, sw, ph, pw, Ho, Wo, cols[:K])
+            _im2col(x[n0:n0 + nb], geo, cols[:K])
             cols[K:] = 1
-            if nb == 1:  # (Cout, L) is already this image's NCHW block
-                np.matmul(w_gemm, cols, out=out[n0])
-            else:
-                out_c = np.matmul(w_gemm, cols, out=out_buf[:Cout * nb * L].reshape(Cout, nb * L))
+            # one image: (Cout, L) is already its NCHW block
+            out_c = out[n0] if nb == 1 else out_buf[:Cout * nb * L].reshape(Cout, nb * L)
+            np.matmul(w_gemm, _by_group(cols, G), out=_by_group(out_c, G))
+            if nb > 1:
                 mat_to_nchw(out_c, out[n0:n0 + nb])
 
-    threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=2 * N * Cout * Kg * L)
-    return out.reshape(N, Cout, Ho, Wo), (x, w2, geo)
+    threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=2 * N * Cout * Kg * L // G)
+    if b is not None and not bias_in_gemm:
+        out += b[:, None]
+    return out.reshape(N, Cout, geo.Ho, geo.Wo)
 
 
-def conv2d_backward(gout, saved, need_x, need_w, need_b):
-    """-> (gx | None, gw | None, gb | None) for the forward call that produced `saved`."""
-    if isinstance(saved, winograd.WinogradSaved):
-        return winograd.conv3x3_backward(gout, saved, need_x, need_w, need_b)
-    x, w2, geo = saved
-    (N, C, H, W), w_shape, (sh, sw, ph, pw), (Ho, Wo) = geo
-    Cout, _, kh, kw = w_shape
-    gout = as_float(gout, "conv2d grad", x.dtype)
-    if gout.shape != (N, Cout, Ho, Wo):
-        raise ValueError(f"conv2d grad has shape {gout.shape}, expected {(N, Cout, Ho, Wo)}")
-    gb = gout.sum(axis=(0, 2, 3)) if need_b and not need_w else None  # else from the gW GEMM
+def _backward(x, gout, w3, geo, need_x, need_w, need_b):
+    """Gradients of _forward(x, w3, b, geo) for the output gradient gout (N, Cout, Ho, Wo), C-contiguous
+    -> (gx | None, gw | None, gb | None). x is read only for gw."""
+    N, C, Cout, G = geo.N, geo.C, geo.Cout, geo.groups
+    gb = gout.sum(axis=(0, 2, 3)) if need_b and not (need_w and G == 1) else None  # else from the gW GEMM
     if not (need_x or need_w):
         return None, None, gb
-    K, L = C * kh * kw, Ho * Wo
-    Kg = K + 1 if need_b and need_w else K  # the ones row turns the gW GEMM's last column into gb
-    B = _images_per_chunk(N, Kg, Cout, L, x.itemsize)
+    dtype = gout.dtype
+    K, L = C * geo.kh * geo.kw, geo.Ho * geo.Wo
+    Kg = K + 1 if need_b and need_w and G == 1 else K  # the ones row turns the gW GEMM's last column into gb
+    B = _images_per_chunk(N, Kg, Cout, L, dtype.itemsize)
     g3 = gout.reshape(N, Cout, L)
-    gx = np.empty((N, C, H, W), dtype=x.dtype) if need_x else None
-    w2t = w2.T
+    gx = np.empty((N, C, geo.H, geo.W), dtype=dtype) if need_x else None
+    w3t = w3.transpose(0, 2, 1)
 
     def task(starts):
-        gout_buf = np.empty(Cout * B * L, dtype=x.dtype)
-        cols_buf = np.empty(Kg * B * L, dtype=x.dtype)  # cols for gW, then reused for gcols
-        gwt_acc = np.zeros((Kg, Cout), dtype=x.dtype) if need_w else None
-        gwt_c = np.empty((Kg, Cout), dtype=x.dtype) if need_w else None
+        gout_buf = np.empty(Cout * B * L, dtype=dtype)
+        cols_buf = np.empty(Kg * B * L, dtype=dtype)  # cols for gW, then reused for gcols
+        gwt_acc = np.zeros((G, Kg // G, Cout // G), dtype=dtype) if need_w else None
+        gwt_c = np.empty_like(gwt_acc) if need_w else None
         for n0 in starts:
             nb = min(B, N - n0)
             if nb == 1:
@@ -114,23 +106,82 @@ def conv2d_backward(gout, saved, need_x, need_w, need_b):
             else:
                 gout_c = gout_buf[:Cout * nb * L].reshape(Cout, nb * L)
                 nchw_to_mat(g3[n0:n0 + nb], gout_c)
+            gout_g = _by_group(gout_c, G)
             if need_w:
                 cols = cols_buf[:Kg * nb * L].reshape(Kg, nb * L)
-                im2col(x[n0:n0 + nb], kh, kw, sh, sw, ph, pw, Ho, Wo, cols[:K])
+                _im2col(x[n0:n0 + nb], geo, cols[:K])
                 cols[K:] = 1
-                gwt_acc += np.matmul(cols, gout_c.T, out=gwt_c)
+                gwt_acc += np.matmul(_by_group(cols, G), gout_g.transpose(0, 2, 1), out=gwt_c)
             if need_x:
-                gcols = np.matmul(w2t, gout_c, out=cols_buf[:K * nb * L].reshape(K, nb * L))
-                col2im(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx[n0:n0 + nb])
+                gcols = cols_buf[:K * nb * L].reshape(K, nb * L)
+                np.matmul(w3t, gout_g, out=_by_group(gcols, G))
+                col2im(gcols, geo.kh, geo.kw, geo.sh, geo.sw, geo.ph, geo.pw, geo.dh, geo.dw, geo.Ho, geo.Wo,
+                       gx[n0:n0 + nb])
         return gwt_acc
 
-    work = 2 * N * Cout * Kg * L * (int(need_w) + int(need_x))
+    work = 2 * N * Cout * Kg * L * (int(need_w) + int(need_x)) // G
     # ordered: the gW partial sums must not depend on which worker ran which chunk (reproducibility)
     partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=work, ordered=need_w)
     gw = None
     if need_w:
         gwt = partials[0] if len(partials) == 1 else np.sum(partials, axis=0)
-        gw = np.ascontiguousarray(gwt[:K].T).reshape(w_shape)
-        if need_b:
-            gb = gwt[K].copy()
+        gw = np.ascontiguousarray(gwt[:, :K // G].transpose(0, 2, 1)).reshape(geo.w_shape)
+        if need_b and G == 1:
+            gb = gwt[0, K].copy()
+    return gx, gw, gb
+
+
+def _weight_by_group(w, groups):
+    return w.reshape(groups, w.shape[0] // groups, -1)
+
+
+def _grad(g, dtype, shape, op):
+    g = as_float(g, f"{op} grad", dtype)
+    if g.shape != shape:
+        raise ValueError(f"{op}: grad has shape {g.shape}, expected {shape}")
+    return g
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
+    """x (N, Cin, H, W), w (Cout, Cin/groups, kh, kw), b (Cout,) or None -> (out (N, Cout, Ho, Wo), saved)."""
+    x, w, b = same_float("conv2d", x, weight=w, bias=b)
+    geo = conv2d_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding, dilation, groups)
+    if conv_algorithms.use_winograd(x.dtype, geo):
+        return winograd.conv3x3_forward(x, w, b)
+    w3 = _weight_by_group(w, groups)
+    return _forward(x, w3, b, geo), (x, w3, geo)
+
+
+def conv2d_backward(gout, saved, need_x, need_w, need_b):
+    """-> (gx | None, gw | None, gb | None) for the forward call that produced `saved`."""
+    if isinstance(saved, winograd.WinogradSaved):
+        gout = _grad(gout, saved.x.dtype, (saved.x.shape[0], saved.w.shape[0]) + saved.x.shape[2:], "conv2d")
+        return winograd.conv3x3_backward(gout, saved, need_x, need_w, need_b)
+    x, w3, geo = saved
+    gout = _grad(gout, x.dtype, (geo.N, geo.Cout, geo.Ho, geo.Wo), "conv2d")
+    return _backward(x, gout, w3, geo, need_x, need_w, need_b)
+
+
+def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """x (N, Cin, H, W), w (Cin, Cout/groups, kh, kw), b (Cout,) or None -> (out (N, Cout, Ho, Wo), saved):
+    the input gradient of the convolution (N, Cout, Ho, Wo) -> (N, Cin, H, W) with weight w, taking x
+    as its output gradient."""
+    x, w, b = same_float("conv_transpose2d", x, weight=w, bias=b)
+    geo = conv_transpose2d_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding,
+                                    output_padding, groups, dilation)
+    w3 = _weight_by_group(w, groups)
+    out = _backward(None, x, w3, geo, True, False, False)[0]
+    if b is not None:
+        out += b.reshape(1, -1, 1, 1)
+    return out, (x, w3, geo)
+
+
+def conv_transpose2d_backward(gout, saved, need_x, need_w, need_b):
+    """-> (gx | None, gw | None, gb | None): gx is the convolution of gout, gw that convolution's weight
+    gradient for the output gradient x."""
+    x, w3, geo = saved
+    gout = _grad(gout, x.dtype, (geo.N, geo.C, geo.H, geo.W), "conv_transpose2d")
+    gx = _forward(gout, w3, None, geo) if need_x else None
+    gw = _backward(gout, x, w3, geo, False, True, False)[1] if need_w else None
+    gb = gout.sum(axis=(0, 2, 3)) if need_b else None
     return gx, gw, gb

@@ -48,16 +48,16 @@ def _nearest(cin, cout, hw):
     return MEASURED[min(MEASURED, key=distance)]
 
 
-def use_winograd(dtype, x_shape, w_shape, strides_paddings):
-    """True when the conv of x (N, Cin, H, W) with w (Cout, Cin, kh, kw) goes to winograd.py."""
+def use_winograd(dtype, geo):
+    """True when the conv2d of this dtype and ConvGeometry (kernels/_checks.py) goes to winograd.py."""
     if forced is not None:
         eligible = forced == "winograd"
     else:
         eligible = True
-    if not (eligible and np.dtype(dtype) == np.float32 and tuple(w_shape[2:]) == (3, 3)
-            and tuple(strides_paddings) == (1, 1, 1, 1)):
+    if not (eligible and np.dtype(dtype) == np.float32 and geo.groups == 1
+            and (geo.kh, geo.kw, geo.sh, geo.sw, geo.ph, geo.pw, geo.dh, geo.dw) == (3, 3, 1, 1, 1, 1, 1, 1)):
         return False
     if forced is not None:
         return True
-    t_im2col, t_winograd = _nearest(w_shape[1], w_shape[0], x_shape[2] * x_shape[3])
+    t_im2col, t_winograd = _nearest(geo.C, geo.Cout, geo.H * geo.W)
     return t_winograd < t_im2col

@@ -25,8 +25,8 @@ def _valid_range(n_out, size, k_off, stride, pad):
 
 
 @njit(nogil=True, cache=True)
-def im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
-    """cols[(c*kh + i)*kw + j, n*L + oh*Wo + ow] = x[n, c, oh*sh - ph + i, ow*sw - pw + j] (0 outside)."""
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
+    """cols[(c*kh + i)*kw + j, n*L + oh*Wo + ow] = x[n, c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside)."""
     N, C, H, W = x.shape
     L = Ho * Wo
     NL = cols.shape[1]
@@ -35,9 +35,9 @@ def im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
         for c in range(C):
             xbase = (n * C + c) * H * W
             for i in range(kh):
-                oh_lo, oh_hi = _valid_range(Ho, H, i, sh, ph)
+                oh_lo, oh_hi = _valid_range(Ho, H, i * dh, sh, ph)
                 for j in range(kw):
-                    ow_lo, ow_hi = _valid_range(Wo, W, j, sw, pw)
+                    ow_lo, ow_hi = _valid_range(Wo, W, j * dw, sw, pw)
                     dbase = ((c * kh + i) * kw + j) * NL + n * L
                     for q in range(oh_lo * Wo):
                         cf[u64(dbase + q)] = 0
@@ -45,7 +45,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
                         cf[u64(dbase + q)] = 0
                     for oh in range(oh_lo, oh_hi):
                         drow = dbase + oh * Wo
-                        srow = xbase + (oh * sh - ph + i) * W - pw + j
+                        srow = xbase + (oh * sh - ph + i * dh) * W - pw + j * dw
                         for ow in range(ow_lo):
                             cf[u64(drow + ow)] = 0
                         if sw == 1:
@@ -59,7 +59,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, Ho, Wo, cols):
 
 
 @njit(nogil=True, cache=True)
-def col2im(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx):
+def col2im(gcols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, gx):
     """The adjoint of im2col: gx[n, c] = sum of the gcols entries that im2col copied from it."""
     N, C, H, W = gx.shape
     L = Ho * Wo
@@ -71,13 +71,13 @@ def col2im(gcols, kh, kw, sh, sw, ph, pw, Ho, Wo, gx):
             for q in range(H * W):
                 xf[u64(xbase + q)] = 0
             for i in range(kh):
-                oh_lo, oh_hi = _valid_range(Ho, H, i, sh, ph)
+                oh_lo, oh_hi = _valid_range(Ho, H, i * dh, sh, ph)
                 for j in range(kw):
-                    ow_lo, ow_hi = _valid_range(Wo, W, j, sw, pw)
+                    ow_lo, ow_hi = _valid_range(Wo, W, j * dw, sw, pw)
                     sbase = ((c * kh + i) * kw + j) * NL + n * L
                     for oh in range(oh_lo, oh_hi):
                         srow = sbase + oh * Wo
-                        drow = xbase + (oh * sh - ph + i) * W - pw + j
+                        drow = xbase + (oh * sh - ph + i * dh) * W - pw + j * dw
                         if sw == 1:
                             for ow in range(ow_lo, ow_hi):
                                 xf[u64(drow + ow)] += gf[u64(srow + ow)]

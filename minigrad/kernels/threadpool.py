@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from ..profiler import state as _profiler
+
 _lock = threading.Lock()
 _state = {"setter": None, "searched": False, "pool": None, "size": 0, "pid": None}
 enabled = True  # False: everything runs inline on the caller's thread (tests, ablations)
@@ -112,10 +114,12 @@ def run(task, items, needs_blas=False, work=None, ordered=False):
                 return
 
     workers = min(size, len(items))
+    prof = _profiler.current
+    run_task = task if prof is None else prof.traced_worker_task(task)
 
     def work_one(k):
         with np.errstate(**err):
-            return task(items[k::workers] if ordered else drain())
+            return run_task(items[k::workers] if ordered else drain())
     # In numpy's OpenBLAS build the "local" thread count turned out to leak to the caller's thread
     # (numpy sgemm on the main thread fell from ~190 to ~100 GFLOP/s after one conv). So the caller
     # sets 1 for the parallel region itself and puts its own value back afterwards.

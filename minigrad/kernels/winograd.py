@@ -16,7 +16,6 @@ are dealt statically (ordered=True), so float32 training stays bitwise reproduci
 import numpy as np
 
 from . import threadpool
-from ._checks import as_float
 from .winograd_tiles import input_tiles, output_tiles, output_grad_tiles
 
 # F(2x2, 3x3) matrices (Lavin & Gray 2016). G has entries 0.5: U = G w G^T is exact in binary floats.
@@ -100,13 +99,10 @@ def conv3x3_forward(x, w, b):
 
 
 def conv3x3_backward(gout, saved, need_x, need_w, need_b):
-    """-> (gx | None, gw | None, gb | None)."""
+    """gout (N, Cout, H, W) C-contiguous, of x's dtype -> (gx | None, gw | None, gb | None)."""
     x, w = saved.x, saved.w
     N, Ci, H, W = x.shape
     Co = w.shape[0]
-    gout = as_float(gout, "conv2d grad", x.dtype)
-    if gout.shape != (N, Co, H, W):
-        raise ValueError(f"conv2d grad has shape {gout.shape}, expected {(N, Co, H, W)}")
     gb = gout.sum(axis=(0, 2, 3)) if need_b else None
     gx = gw = None
     if need_x:  # the adjoint of a 'same' 3x3 conv is the 'same' conv with w[co, ci, 2-i, 2-j] as (ci, co)

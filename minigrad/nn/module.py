@@ -3,6 +3,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..profiler import state as _profiler
 from ..tensor import Tensor
 
 
@@ -233,7 +234,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        prof = _profiler.current
+        return self.forward(*args, **kwargs) if prof is None else prof.module_call(self, args, kwargs)
 
     def extra_repr(self):
         return ""

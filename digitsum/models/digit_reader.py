@@ -1,7 +1,7 @@
 """`--model digits`: read the digits column by column and learn from sum labels alone.
 
 The network maps a 40x168 image to T = 42 columns (one per 4 pixels) and gives each column a distribution
-over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.sum_dp marginalises over every
+over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.models.sum_dp marginalises over every
 placement of the digits and returns the exact P(count = k, sum = s); the training loss is
 -log P(sum = label, count = 4), so the only supervision is the sum. Nothing here reads the generator's digit
 labels or boxes: they are used by evaluation scripts only, to report digit accuracy.
@@ -18,16 +18,17 @@ at +3 so that, at initialisation, most columns read blank and P(count = 4) is no
 
 Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the model counts the
 digits itself, so the same checkpoint reads 3- or 5-digit images). Reading out: the best path (most likely
-symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1".
+symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1 -> 15" (digitsum.engine.inference).
 """
 import numpy as np
 
 import minigrad.functional as F
 from minigrad import nn
 
-from digitsum import augment as augmentation
-from digitsum.models import H, ModelSpec
-from digitsum.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
+from digitsum.data import augment as augmentation
+from digitsum.data.shapes import H
+from digitsum.models.spec import ModelSpec
+from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
 
 BLANK_BIAS = 3.0
 CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
@@ -40,7 +41,7 @@ class DigitReader(nn.Module):
     """channels: (c0, c1, extra 3x3 convs at 10 x 42 ...); context: width of a column conv mixing neighbouring
     columns' features before the head (0: none); dropout: on the column features, training only."""
 
-    def __init__(self, channels=(32, 48, 64), hidden=128, context=0, dropout=0.0):
+    def __init__(self, channels=(32, 64, 96), hidden=192, context=3, dropout=0.1):
         super().__init__()
         c0, c1, *rest = channels
         layers = [nn.Conv2d(1, c0, 4, stride=2, padding=1), nn.BatchNorm2d(c0), nn.ReLU(),
@@ -83,14 +84,8 @@ def read_digits(output):
     return best_path_digits(output)
 
 
-def readout(output):
-    """Human-readable readings, e.g. '7 2 5 1 -> 15' (the sum is the DP's most probable sum)."""
-    sums = predict(output)
-    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(read_digits(output), sums)]
-
-
 def augment(x, rng):
-    """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.augment):
+    """Training-time augmentation of a normalised batch (B, 1, H, W), label-preserving (digitsum.data.augment):
     a smooth random warp, then a random shift of up to SHIFT_X, SHIFT_Y px that never cuts ink. Why: without
     it the model fits its 27000 composites (train 99.9%, validation 95.9%); shifting moves every digit
     against the stride-4 column grid, warping gives each digit new handwriting."""
@@ -114,9 +109,17 @@ def epoch_order(sums, epoch, rng, fraction=CURRICULUM_FRACTION, spread=CURRICULU
                            rng.permutation(n)[:n - head]])
 
 
-SPEC = ModelSpec(
-    name="digits", build=build, loss=loss, predict=predict, readout=readout, epoch_order=epoch_order, augment=augment,
-    read_digits=read_digits,
-    model_config={"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1},
-    train_defaults={"epochs": 12, "lr": 2e-3, "batch_size": 64},
-    description="column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only")
+class DigitReaderSpec(ModelSpec):
+    name = "digits"
+    description = "column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only"
+    model_config = {"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1}
+    train_defaults = {"epochs": 12, "lr": 2e-3, "batch_size": 64}
+    build = staticmethod(build)
+    loss = staticmethod(loss)
+    predict = staticmethod(predict)
+    read_digits = staticmethod(read_digits)
+    augment = staticmethod(augment)
+    epoch_order = staticmethod(epoch_order)
+
+
+SPEC = DigitReaderSpec()

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
-from .mnist import home as digitsum_home
+from digitsum.home import home as digitsum_home
 
 FEATURES_VERSION = 1  # bump when the extraction code changes what it computes
 

@@ -1,9 +1,9 @@
-"""Data for training: folders in the course layout, splits, normalisation, batches, fresh composites.
+"""Folders in the course layout: read and validate them, generate them, find the one to train on.
 
 Course layout (a folder): data{k}.npy / lab{k}.npy pairs (any subset of k, at most 10000 images each),
 test_data.npy / test_label.npy; images (N, 40, 168) uint8, labels (N,) uint8 sums. Folders we generate
 also hold manifest.json (generator settings, sha256 of every file) and digits.npz (per-image digit
-records, see digitsum.compose; for analysis only, never for training).
+records, see digitsum.data.compose; for analysis only, never for training).
 
 Public API (every bad input raises digitsum.cli.UserError naming the file and the problem):
   load_course(path) -> CourseData(path, train_x, train_y, test_x, test_y, manifest, label_max) (attributes,
@@ -16,13 +16,6 @@ Public API (every bad input raises digitsum.cli.UserError naming the file and th
   ensure_data(path=None, seed=0, n_train=30000, n_test=10000) -> folder: `path`; else ./data if it exists;
       else the course preset generated once into $DIGITSUM_HOME/composites/<settings>/ (10000 test
       images: a full MNIST test set's worth of digit draws, so test accuracy has a +-0.5% standard error).
-  train_val_split(x, y, val_fraction=0.1, seed=0) -> (x_train, y_train, x_val, y_val), deterministic.
-  normalize(x_uint8) -> float32 (N, 1, 40, 168) = (x / 255 - MEAN) / STD, MEAN = 0.0610 and STD = 0.2205
-      being the pixel mean/std of 30000 course-preset composites (seed 0). Normalise per batch: the whole
-      30000-image set as float32 would take 800 MB.
-  iterate_batches(x, y, batch_size, shuffle=True, rng=None, drop_last=False) -> yields (x[idx], y[idx]).
-  FreshComposites(seed, n, preset="course", digits=(4, 4)).epoch(k) -> (x uint8, y int64): n new
-      composites from MNIST training digits for epoch k (augmentation; deterministic in (seed, k)).
 """
 import json
 import os
@@ -35,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digitsum import compose as C
-from digitsum import mnist as M
+from digitsum.data import compose as C
+from digitsum.data import mnist as M
 from digitsum.cli import UserError
+from digitsum.data.shapes import MAX_SUM
+from digitsum.home import home
 from minigrad.serialization import atomic_write
 
 FILE_SIZE = 10000  # images per data{k}.npy, as the course shipped them
-MEAN, STD = 0.0610, 0.2205
-DEFAULT_LABEL_MAX = 36
+DEFAULT_LABEL_MAX = MAX_SUM
 RECORD_KEYS = ("digits", "index", "boxes")
 
 
@@ -202,17 +196,9 @@ def course_file_names(n_train, n_test=None):
         ["test_data.npy", "test_label.npy", "digits.npz", "manifest.json"]
 
 
-def public_permissions(path):
-    """atomic_write's mkstemp makes 0600 files; outputs meant for the user follow their umask like any other."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def _write(path, write_fn, mode="wb"):
     with atomic_write(path, mode) as f:
         write_fn(f)
-    public_permissions(path)
 
 
 def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_test=1000, seed=0, scale=None,
@@ -275,7 +261,7 @@ def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
             return Path("data")
         # e.g. ./data holds only folders written by `digitsum.data make --out data/...`
         log("./data holds no course files (data0.npy, lab0.npy ...), so it is not used")
-    cache = M.home() / "composites" / f"course-d4-train{n_train}-test{n_test}-seed{seed}"
+    cache = home() / "composites" / f"course-d4-train{n_train}-test{n_test}-seed{seed}"
     if (cache / "manifest.json").is_file():
         log(f"using generated data in {cache}")
         return cache
@@ -291,57 +277,3 @@ def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
         raise
     log(f"generated {cache}")
     return cache
-
-
-# ---------------------------------------------------------------- training helpers
-
-def split_indices(n, val_fraction=0.1, seed=0):
-    """(train_idx, val_idx), both sorted, a deterministic partition of range(n)."""
-    if not 0 <= val_fraction < 1:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    perm = np.random.default_rng(seed).permutation(n)
-    n_val = int(round(n * val_fraction))
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
-
-
-def train_val_split(x, y, val_fraction=0.1, seed=0):
-    tr, va = split_indices(len(x), val_fraction, seed)
-    return x[tr], y[tr], x[va], y[va]
-
-
-def normalize(x):
-    """uint8 (N, 40, 168) or (N, 1, 40, 168) -> float32 (N, 1, 40, 168), standardised with MEAN/STD."""
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[:, None]
-    out = x.astype(np.float32)
-    out *= np.float32(1.0 / (255.0 * STD))
-    out -= np.float32(MEAN / STD)
-    return out
-
-
-def iterate_batches(x, y, batch_size, shuffle=True, rng=None, drop_last=False):
-    """Yield (x[idx], y[idx]) mini-batches; rng (Generator or seed) makes the shuffle reproducible."""
-    n = len(x)
-    order = np.random.default_rng(rng).permutation(n) if shuffle else np.arange(n)
-    stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size]
-        yield x[idx], y[idx]
-
-
-class FreshComposites:
-    """New composites from MNIST training digits every epoch (augmentation); never touches MNIST test digits."""
-
-    def __init__(self, seed=0, n=30000, preset="course", digits=(4, 4), scale=None, mnist=None, log=print):
-        self.seed, self.n, self.preset, self.scale = seed, n, preset, scale
-        self.digits = C.check_digits(digits, preset)
-        self._mnist, self._log = mnist, log
-
-    def epoch(self, k):
-        if self._mnist is None:
-            self._mnist = M.load(log=self._log)
-        rng = np.random.default_rng([self.seed, k, 0xF5E5])  # own stream: differs from make_course's seeds
-        x, y, _ = C.compose(self._mnist.train_images, self._mnist.train_labels, self.n, rng,
-                            preset=self.preset, digits=self.digits, scale=self.scale)
-        return x, y

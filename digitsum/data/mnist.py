@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from digitsum.cli import UserError
+from digitsum.home import home
 from minigrad.serialization import atomic_write
 
 MNIST = namedtuple("MNIST", "train_images train_labels test_images test_labels")
@@ -49,11 +49,6 @@ HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 CACHE_FILE, CACHE_RECORD = "mnist.npz", "mnist.json"
 
 _memo = {}  # resolved cache path -> MNIST, so one process reads the 55 MB cache once
-
-
-def home():
-    """The digitsum cache folder: $DIGITSUM_HOME, default ~/.cache/digitsum."""
-    return Path(os.environ.get("DIGITSUM_HOME") or Path.home() / ".cache" / "digitsum")
 
 
 def sha256_file(path):

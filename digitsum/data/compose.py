@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-H, W = 40, 168
+from digitsum.data.shapes import H, W
+
 CHUNK = 4096  # images per vectorised step: bounds the temporaries to a few tens of MB
 
 

@@ -26,8 +26,6 @@ def save_figure(fig, path, dpi=100):
     fig.savefig(buf, format="png", dpi=dpi)
     with atomic_write(path) as f:
         f.write(buf.getvalue())
-    from digitsum.datasets import public_permissions
-    public_permissions(path)
 
 
 def draw_samples(images, labels, path, digits=None, ncols=4, title=None, dpi=80):

@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad.serialization import atomic_write
 
-from digitsum import metrics
+from digitsum.engine import metrics
 from digitsum.cli import UserError
 
 # Flags that, given explicitly on --resume, must agree with the run's stored config.

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from digitsum import datasets as D
-from digitsum import mnist as M
+from digitsum.data import course as D
+from digitsum.data import mnist as M
 from digitsum.cli import UserError, run
-from digitsum.compose import PRESETS
+from digitsum.data.compose import PRESETS
+from digitsum.engine.plots import draw_samples
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,7 +127,6 @@ def cmd_show(args):
     if len(x) == 0:
         raise UserError(f"{args.dir}: no {args.split} images to show")
     digits = records[f"{args.split}_digits"][:args.n] if records is not None else None
-    from digitsum.plots import draw_samples
     title = f"{data.path} ({args.split})"
     if data.manifest:
         title += f" - preset {data.manifest['generator']['preset']}"

@@ -1,0 +1,70 @@
+"""Convolution and linear layers."""
+from .. import kernels as K
+from ..autograd import Function
+from ._util import as_tensor, unbatched
+
+
+class Conv2dFn(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        out, ctx.saved = K.conv2d_forward(x, w, b, stride, padding, dilation, groups)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        return K.conv2d_backward(g, ctx.saved, need_x, need_w, need_b)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """input (N, Cin, H, W) or (Cin, H, W), weight (Cout, Cin/groups, kh, kw), bias (Cout,) -> (N, Cout, Ho, Wo).
+    padding: int, pair, 'valid' or 'same'. Arguments are validated where the kernel reads them."""
+    return unbatched(lambda x: Conv2dFn.apply(x, weight, bias, stride, padding, dilation, groups), as_tensor(input))
+
+
+class ConvTranspose2dFn(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
+        out, ctx.saved = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, groups, dilation)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        return K.conv_transpose2d_backward(g, ctx.saved, need_x, need_w, need_b)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """input (N, Cin, H, W) or (Cin, H, W), weight (Cin, Cout/groups, kh, kw) -> (N, Cout, Ho, Wo) with
+    Ho = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1: the adjoint of conv2d."""
+    return unbatched(lambda x: ConvTranspose2dFn.apply(x, weight, bias, stride, padding, output_padding, groups,
+                                                         dilation), as_tensor(input))
+
+
+class LinearFn(Function):
+    """y = x @ W.T + b over the last axis of x (any leading dims)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g2 @ w).reshape(x.shape) if need_x else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        gb = g2.sum(axis=0) if need_b else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    x = as_tensor(x)
+    if x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input features {x.shape[-1]} do not match weight {weight.shape} (out, in)")
+    return LinearFn.apply(x, weight, bias)
