@@ -23,10 +23,10 @@ G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0
 
 
 class WinogradSaved:
-    """What backward needs: the input and the weight (the transforms are recomputed from them)."""
+    """What backward needs: the input, the weight and its transform U (input transforms are recomputed)."""
 
-    def __init__(self, x, w):
-        self.x, self.w = x, w
+    def __init__(self, x, w, u):
+        self.x, self.w, self.u = x, w, u
 
 
 def _kron(dtype):
@@ -43,7 +43,14 @@ def weight_tiles(w):
 def weight_from_tiles(gu):
     """The adjoint of weight_tiles: gU (16, Cout, Cin) -> gW (Cout, Cin, 3, 3) = G^T gU G."""
     _, Co, Ci = gu.shape
-    return np.ascontiguousarray((_kron(gu.dtype).T @ gu.reshape(16, Co * Ci)).T).reshape(Co, Ci, 3, 3)
+    return (gu.reshape(16, Co * Ci).T @ _kron(gu.dtype)).reshape(Co, Ci, 3, 3)
+
+
+# Flipping the kernel (w[.., 2-i, 2-j]) reverses G's columns, which equals swapping G's rows 0 and 3
+# (rows 1 and 2 are palindromes). So the flipped kernel's U is U with tile rows and columns 0 <-> 3
+# swapped: a permutation of the 16 positions, no second weight transform.
+_ROW = (3, 1, 2, 0)
+FLIP_POSITIONS = np.array([4 * _ROW[a] + _ROW[b] for a in range(4) for b in range(4)])
 
 
 def _tiles(H, W):
@@ -94,8 +101,9 @@ def conv3x3_forward(x, w, b):
     Co = w.shape[0]
     bias = np.zeros(Co, dtype=x.dtype) if b is None else b
     out = np.empty((N, Co, H, W), dtype=x.dtype)
-    _conv_same(x, weight_tiles(w), bias, out)
-    return out, WinogradSaved(x, w)
+    u = weight_tiles(w)
+    _conv_same(x, u, bias, out)
+    return out, WinogradSaved(x, w, u)
 
 
 def conv3x3_backward(gout, saved, need_x, need_w, need_b):
@@ -106,9 +114,9 @@ def conv3x3_backward(gout, saved, need_x, need_w, need_b):
     gb = gout.sum(axis=(0, 2, 3)) if need_b else None
     gx = gw = None
     if need_x:  # the adjoint of a 'same' 3x3 conv is the 'same' conv with w[co, ci, 2-i, 2-j] as (ci, co)
-        w_flip = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+        u_flip = saved.u[FLIP_POSITIONS].transpose(0, 2, 1)  # BLAS reads the transposed operand in place
         gx = np.empty_like(x)
-        _conv_same(gout, weight_tiles(w_flip), np.zeros(Ci, dtype=x.dtype), gx)
+        _conv_same(gout, u_flip, np.zeros(Ci, dtype=x.dtype), gx)
     if need_w:
         gw = _weight_grad(x, gout, Co).astype(x.dtype, copy=False)
     return gx, gw, gb
