@@ -1,6 +1,7 @@
 """Activations, dropout and the softmax family."""
 import numpy as np
 
+from .. import kernels as K
 from ..autograd import Function
 from ..rng import get_rng
 from ..tensor import Tensor
@@ -9,6 +10,29 @@ from ._util import as_tensor
 
 def relu(x):
     return as_tensor(x).relu()
+
+
+class AddReLUFn(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = K.add_relu_forward(a, b)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = K.relu_backward(np.ascontiguousarray(g), ctx.saved_tensors[0])
+        return gx, gx  # autograd never accumulates in place, so one array can serve both inputs
+
+
+def add_relu(a, b):
+    """relu(a + b) in one pass for same-shape float tensors (ResNet's residual join); otherwise it is
+    exactly (a + b).relu()."""
+    a, b = as_tensor(a), as_tensor(b)
+    if (a.shape == b.shape and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
+            and a.data.flags.c_contiguous and b.data.flags.c_contiguous):
+        return AddReLUFn.apply(a, b)
+    return (a + b).relu()
 
 
 def sigmoid(x):
