@@ -96,6 +96,18 @@ def torch_resnet18(torch, small):
     return Net()
 
 
+def _forcing_im2col(step):
+    from minigrad.kernels import conv_algorithms
+
+    def im2col_step():
+        conv_algorithms.forced = "im2col"
+        try:
+            step()
+        finally:
+            conv_algorithms.forced = None
+    return im2col_step
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stem", default="small", choices=["small", "torchvision"])
@@ -104,9 +116,11 @@ def main(argv=None):
     ap.add_argument("--only", choices=["minigrad", "torch"])
     ap.add_argument("--cpu", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile three minigrad steps")
+    ap.add_argument("--ablate-winograd", action="store_true",
+                    help="minigrad alone, alternating the table's conv algorithms with im2col everywhere")
     args = ap.parse_args(argv)
     torch = None
-    if args.only != "minigrad" and not args.profile:
+    if args.only != "minigrad" and not args.profile and not args.ablate_winograd:
         import torch
     mg_step, t_step = build(torch, args.stem, args.batch)
     if args.profile:
@@ -118,13 +132,16 @@ def main(argv=None):
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         return
+    if args.ablate_winograd:
+        t_step = _forcing_im2col(mg_step)
     if args.only == "torch":
         mg_step, t_step = t_step, None
     clock = time.process_time if args.cpu else time.perf_counter
     mg, tt = compare(mg_step, t_step, args.reps, warmup=1, clock=clock)
     line = f"resnet18 {args.stem} stem, batch {args.batch}: {args.only or 'minigrad'} {mg.median:.0f} ms"
     if tt is not None:
-        line += f", torch {tt.median:.0f} ms, ratio {mg.median / tt.median:.2f}"
+        other = "im2col only" if args.ablate_winograd else "torch"
+        line += f", {other} {tt.median:.0f} ms, ratio {mg.median / tt.median:.2f}"
     print(line + f" ({args.batch / mg.median * 1e3:.1f} img/s)")
 
 
