@@ -9,33 +9,34 @@ which other processes on the shared machine cannot inflate.
 """
 import argparse
 import cProfile
+import importlib
 import pstats
 import time
 
 import numpy as np
 
 import minigrad
-import minigrad.functional as F
-from minigrad import optim
-from minigrad.models import resnet18
 
 from .timing import compare
 
 
-def build(torch, stem, batch, seed=0):
-    """-> (mg_step, torch_step | None) sharing initial weights and data."""
+def build(torch, stem, batch, seed=0, mg=minigrad):
+    """-> (mg_step, torch_step | None) sharing initial weights and data. mg: the minigrad package to
+    use (benchmarks/versions_ab.py passes an older copy)."""
     small = stem == "small"
-    minigrad.manual_seed(seed)
-    model = resnet18(num_classes=37, in_channels=1, small_stem=small).train()
+    models = importlib.import_module(mg.__name__ + ".models")
+    functional = importlib.import_module(mg.__name__ + ".functional")
+    mg.manual_seed(seed)
+    model = models.resnet18(num_classes=37, in_channels=1, small_stem=small).train()
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 1, 40, 168), dtype=np.float32)
     y = rng.integers(0, 37, batch)
-    opt = optim.AdamW(model.parameters(), lr=1e-3)
-    mx = minigrad.Tensor(x)
+    opt = mg.optim.AdamW(model.parameters(), lr=1e-3)
+    mx = mg.Tensor(x)
 
     def mg_step():
         opt.zero_grad()
-        F.cross_entropy(model(mx), y).backward()
+        functional.cross_entropy(model(mx), y).backward()
         opt.step()
     if torch is None:
         return mg_step, None

@@ -14,36 +14,8 @@ import time
 
 import numpy as np
 
+from . import resnet_step
 from .timing import Stat
-
-
-def _resnet_step(mg, torch, stem, batch, seed=0):
-    from .resnet_step import torch_resnet18
-    models = importlib.import_module(mg.__name__ + ".models")
-    F = importlib.import_module(mg.__name__ + ".functional")
-    mg.manual_seed(seed)
-    model = models.resnet18(num_classes=37, in_channels=1, small_stem=stem == "small").train()
-    rng = np.random.default_rng(seed)
-    x, y = rng.random((batch, 1, 40, 168), dtype=np.float32), rng.integers(0, 37, batch)
-    opt = mg.optim.AdamW(model.parameters(), lr=1e-3)
-    mx = mg.Tensor(x)
-
-    def step():
-        opt.zero_grad()
-        F.cross_entropy(model(mx), y).backward()
-        opt.step()
-    if torch is None:
-        return step
-    tmodel = torch_resnet18(torch, stem == "small")
-    tmodel.load_state_dict({k: torch.tensor(np.asarray(getattr(v, "data", v))) for k, v in model.state_dict().items()})
-    topt = torch.optim.AdamW(tmodel.parameters(), lr=1e-3)
-    tx, ty = torch.tensor(x), torch.tensor(y)
-
-    def torch_step():
-        topt.zero_grad()
-        torch.nn.functional.cross_entropy(tmodel(tx), ty).backward()
-        topt.step()
-    return step, torch_step
 
 
 def _vgg(mg, torch, batch, input_grad, seed=0):
@@ -119,9 +91,14 @@ def _cnn(mg, torch, batch, seed=0):
     return step, torch_step
 
 
+def _resnet(mg, torch, stem):
+    step, torch_step = resnet_step.build(torch, stem, 32, mg=mg)
+    return step if torch is None else (step, torch_step)
+
+
 CASES = {
-    "resnet-small": lambda mg, torch: _resnet_step(mg, torch, "small", 32),
-    "resnet-torchvision": lambda mg, torch: _resnet_step(mg, torch, "torchvision", 32),
+    "resnet-small": lambda mg, torch: _resnet(mg, torch, "small"),
+    "resnet-torchvision": lambda mg, torch: _resnet(mg, torch, "torchvision"),
     "vgg-forward": lambda mg, torch: _vgg(mg, torch, 32, False),
     "vgg-input-grad": lambda mg, torch: _vgg(mg, torch, 16, True),
     "cnn": lambda mg, torch: _cnn(mg, torch, 64),

@@ -18,7 +18,7 @@ import numpy as np
 from . import threadpool
 from .winograd_tiles import input_tiles, output_tiles, output_grad_tiles
 
-# F(2x2, 3x3) matrices (Lavin & Gray 2016). G has entries 0.5: U = G w G^T is exact in binary floats.
+# F(2x2, 3x3)'s kernel transform (Lavin & Gray 2016); B^T and A^T are written out in winograd_tiles.py.
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 
 
@@ -63,9 +63,9 @@ def _chunking(N, Cin, Cout, tiles_per_image, itemsize):
 
 
 def _stack(n, NT, dtype):
-    """A (16, n, NT) stack of matrices whose position stride ps (elements) is a multiple of 4 KiB plus
-    64 B * 1: the 16 streams of a tile loop then fall into 16 different cache sets, not one.
-    -> (flat buffer, ps, view). 4 KiB-aliased streams made the transforms 3-10x slower (measured)."""
+    """A (16, n, NT) stack of matrices whose position stride ps is a multiple of 4 KiB plus 64 B, so the
+    16 streams of a tile loop start 64 B apart modulo 4 KiB and fall into 16 different cache sets, not
+    one. -> (flat buffer, ps in elements, view). 4 KiB-aliased streams made the transforms 3-7x slower."""
     line = 4096 // np.dtype(dtype).itemsize
     ps = -(-(n * NT) // line) * line + 64 // np.dtype(dtype).itemsize
     flat = np.empty(16 * ps, dtype=dtype)

@@ -21,8 +21,8 @@ def input_tiles(x, nth, ntw, vf, ps, NT):
     Hp, Wp = 2 * nth + 2, 2 * ntw + 2
     plane = np.zeros(Hp * Wp, dtype=x.dtype)
     xf = x.reshape(-1)
-    for n in range(N):
-        for c in range(C):
+    for c in range(C):  # channel-major: each of the 16 streams then runs contiguously over the images
+        for n in range(N):
             src = (n * C + c) * H * W
             for r in range(H):
                 for q in range(W):
@@ -73,8 +73,8 @@ def output_tiles(mf, ps, NT, bias, nth, ntw, out):
     Wp = 2 * ntw
     plane = np.empty(2 * nth * Wp, dtype=out.dtype)
     of = out.reshape(-1)
-    for n in range(N):
-        for c in range(C):
+    for c in range(C):  # channel-major: each of the 16 streams then runs contiguously over the images
+        for n in range(N):
             bc = bias[c]
             for th in range(nth):
                 src = c * NT + n * T1 + th * ntw
@@ -108,8 +108,8 @@ def output_grad_tiles(g, nth, ntw, mf, ps, NT):
     Wp = 2 * ntw
     plane = np.zeros(2 * nth * Wp, dtype=g.dtype)
     gf = g.reshape(-1)
-    for n in range(N):
-        for c in range(C):
+    for c in range(C):  # channel-major: each of the 16 streams then runs contiguously over the images
+        for n in range(N):
             src = (n * C + c) * H * W
             for r in range(H):
                 for q in range(W):
