@@ -196,7 +196,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="tiny shapes and few repetitions (smoke run)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--reps", type=int, default=None, help="timed repetitions per figure (default 7, quick 2)")
-    p.add_argument("--out-dir", default=HERE, help="where RESULTS.md, results.json, results.png go")
+    p.add_argument("--out-dir", default=HERE, help="where RESULTS.md, results.json, results.png go; every run "
+                   "regenerates (replaces) them by design")
     p.add_argument("--no-torch", action="store_true", help="run as if torch were not installed")
     args = p.parse_args(argv)
     args.reps = args.reps or (2 if args.quick else 7)

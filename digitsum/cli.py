@@ -1,17 +1,18 @@
 """Shared command-line error handling: bad input -> one `error:` line on stderr, exit status 2."""
-import argparse
+import os
 import sys
+
+from minigrad import convert
 
 
 class UserError(Exception):
     """An error caused by the user's input (a bad file, flag or folder). Its message names the problem."""
 
 
-class ArgumentParser(argparse.ArgumentParser):
+class ArgumentParser(convert.ArgumentParser):
     """argparse whose mistakes raise UserError (one `error:` line via run) instead of printing usage."""
 
-    def error(self, message):
-        raise UserError(message)
+    error_class = UserError
 
 
 def run(main, argv=None):
@@ -24,4 +25,9 @@ def run(main, argv=None):
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): stop quietly, as other Unix tools do, and keep
+        # Python from reporting the same broken pipe again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     sys.exit(code or 0)

@@ -3,7 +3,7 @@
     python -m minigrad.convert onnx MODEL.onnx OUT.npz     # the 13 Conv nodes of a VGG16, in graph order
     python -m minigrad.convert torch STATE.pth OUT.npz     # torchvision VGG16 (features.N.*) or ResNet-18
 
-The result loads with `minigrad.models.vgg16_features(weights=OUT.npz)` or `minigrad.models.load_weights`.
+The result loads with `minigrad.models.vgg16_features(weights=OUT.npz)` or `minigrad.models.read_weights`.
 Every array is checked against the architecture before anything is written. The manifest records the
 architecture, each layer's name and source, the source file's sha256, and the input normalisation the
 weights expect (`--mean/--std` on [0, 1] RGB input; defaults: torchvision's ImageNet values for torch,
@@ -125,7 +125,7 @@ def convert(kind, src, out, mean=None, std=None):
     src, out = os.fspath(src), os.fspath(out)
     if not os.path.isfile(src):
         raise ConversionError(f"source file not found: {src}")
-    if os.path.exists(out):
+    if os.path.lexists(out):  # a file, a link (even a dangling one), a FIFO: never replaced
         raise ConversionError(f"{out} already exists (not overwriting it)")
     if kind == "onnx":
         from .models import vgg16_features
@@ -148,13 +148,21 @@ def convert(kind, src, out, mean=None, std=None):
         "input": {"space": "RGB in [0, 1], then (x - mean) / std",
                   "mean": list(mean or (0.0, 0.0, 0.0)), "std": list(std or (1.0, 1.0, 1.0))},
     }
-    write_weights(out, arrays, manifest)
+    try:
+        write_weights(out, arrays, manifest, replace=False)
+    except FileExistsError:
+        raise ConversionError(f"{out} appeared while converting (not overwriting it)") from None
     return manifest
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one `error:` line instead of argparse's usage block
-        raise ConversionError(message)
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose mistakes raise `error_class(message)` instead of printing the usage block and exiting,
+    so the command's caller prints one `error:` line. digitsum.cli.ArgumentParser reuses it."""
+
+    error_class = ConversionError
+
+    def error(self, message):
+        raise self.error_class(message)
 
 
 def _triple(text):
@@ -168,7 +176,7 @@ def _triple(text):
 
 
 def main(argv=None):
-    parser = _Parser(prog="python -m minigrad.convert", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="python -m minigrad.convert", description=__doc__.split("\n\n")[0])
     parser.add_argument("kind", choices=["onnx", "torch"], help="source format")
     parser.add_argument("source", help="MODEL.onnx or STATE.pth")
     parser.add_argument("out", help="output .npz (must not exist)")

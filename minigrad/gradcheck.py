@@ -41,7 +41,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         if not out.requires_grad:
             raise GradcheckError("gradcheck: the output does not require grad (no graph was recorded)")
         out.backward(upstream)
-    analytic = {i: (np.zeros(inputs[i].shape) if inputs[i].grad is None else inputs[i].grad.copy())
+    analytic = {i: (np.zeros(inputs[i].shape) if inputs[i].grad is None else inputs[i].grad.data.copy())
                 for i in checked}
 
     worst = None   # (excess over tolerance, input, index, analytic, numeric)

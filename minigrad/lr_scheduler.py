@@ -2,6 +2,8 @@
 optimizer.step(); the constructor applies the schedule's value for step 0."""
 import math
 
+from .state_checks import check_like
+
 
 class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
@@ -29,6 +31,8 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state):
+        """Load a state_dict() of a scheduler of the same kind; other keys or value types raise ValueError."""
+        check_like(state, self.state_dict(), f"{type(self).__name__} state_dict")
         self.__dict__.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in state.items()})
         for g, lr in zip(self.optimizer.param_groups, self._last_lr):
             g["lr"] = lr

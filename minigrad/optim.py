@@ -1,7 +1,9 @@
 """Optimizers with PyTorch's exact update rules and defaults: SGD, Adam, AdamW; clip_grad_norm_.
 
-Updates are in place on each parameter's ndarray and vectorized per parameter (float32 stays float32).
-Parameters whose .grad is None are skipped and get no state, as in PyTorch.
+Updates are in place on each parameter's ndarray and vectorized per parameter (float32 stays float32); like
+torch's, a step is an in-place update under no_grad, so it bumps each parameter's version counter (a backward
+through a graph that saved the old weights then refuses to run). Parameters whose .grad is None are skipped
+and get no state, as in PyTorch.
 """
 import copy
 import math
@@ -9,8 +11,8 @@ import math
 import numpy as np
 
 from .kernels.adam import adam_update
-
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR, WarmupCosineLR  # noqa: F401
+from .state_checks import check_like, check_param_state
 
 
 class Optimizer:
@@ -36,14 +38,15 @@ class Optimizer:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad[...] = 0
+                p.grad.data[...] = 0
 
     def step(self):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                self._update(p.data, p.grad, self.state.setdefault(id(p), {}), group)
+                self._update(p.data, p.grad.data, self.state.setdefault(id(p), {}), group)
+                p._bump_version()
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
@@ -63,11 +66,22 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Load a state_dict() of an optimizer of the same kind over the same parameters. Anything else
+        (other groups, shapes, keys or value types) raises ValueError and leaves this optimizer as it was."""
+        check_like(state_dict, {"state": {}, "param_groups": []}, "optimizer state_dict")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
-                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
+                not isinstance(a, dict) or not isinstance(a.get("params"), list) or len(a["params"]) != len(b["params"])
+                for a, b in zip(groups, self.param_groups)):
             raise ValueError("optimizer state_dict does not match this optimizer's parameter groups")
+        for i, (saved, mine) in enumerate(zip(groups, self.param_groups)):
+            check_like({k: v for k, v in saved.items() if k != "params"}, mine, f"optimizer param_groups[{i}]",
+                       allow_new_scalars=True)
         params = self._params()
+        for key, s in state_dict["state"].items():
+            if not (key.isdigit() and int(key) < len(params)):
+                raise ValueError(f"optimizer state_dict: state for parameter {key!r}, but there are {len(params)}")
+            check_param_state(s, params[int(key)].data.shape, f"optimizer state of parameter {key}")
         self.state = {}
         for key, s in state_dict["state"].items():
             p = params[int(key)]
@@ -165,12 +179,15 @@ class AdamW(Adam):
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
-    """Scale all gradients together so their global norm is at most max_norm; returns the norm before."""
+    """Scale all gradients together so their global norm is at most max_norm; returns the norm before (a 0-d
+    float32 tensor, as torch)."""
+    from .tensor import Tensor
+
     if hasattr(parameters, "grad"):
         parameters = [parameters]
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = [p.grad.data for p in parameters if p.grad is not None]
     if not grads:
-        return 0.0
+        return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
     if norm_type == math.inf:
         total = max(float(np.abs(g).max()) for g in grads)
     else:
@@ -179,4 +196,4 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     if coef < 1:
         for g in grads:
             g *= g.dtype.type(coef)
-    return total
+    return Tensor._wrap(np.asarray(total, dtype=grads[0].dtype))

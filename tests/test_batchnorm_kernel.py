@@ -61,3 +61,16 @@ def test_fused_relu_mask_is_exactly_the_forward_zeros():
     gx, gw, gb = batchnorm.batch_norm_train_backward(g, saved, True)
     passed = (out > 0).reshape(8, 4, -1).sum(axis=(0, 2))
     np.testing.assert_array_equal(gb, passed.astype(np.float32))
+
+
+def test_float16_is_computed_in_float32_and_returned_in_float16():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 3, 4, 4)).astype(np.float16)
+    g = rng.standard_normal(x.shape).astype(np.float16)
+    w, b = np.ones(3, np.float16), np.zeros(3, np.float16)
+    out, mean, var, saved = batchnorm.batch_norm_train_forward(x, w, b, 1e-5, relu=True)
+    gx, gw, gb = batchnorm.batch_norm_train_backward(g, saved, True)
+    assert out.dtype == mean.dtype == gx.dtype == gw.dtype == gb.dtype == np.float16
+    r_out, _, _, r_gx, r_gw, _ = ref_batch_norm(x, w, b, 1e-5, True, g)
+    np.testing.assert_allclose(out, r_out, rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(gx, r_gx, rtol=1e-2, atol=1e-2)

@@ -162,6 +162,12 @@ def test_cli_never_overwrites_an_existing_output(synthetic_vgg):
     before = out.read_bytes()
     _assert_one_error_line(_run_cli("onnx", folder / "vgg.onnx", out))
     assert out.read_bytes() == before
+    link, fifo = folder / "link.npz", folder / "fifo.npz"
+    os.symlink(folder / "nowhere.npz", link)
+    os.mkfifo(fifo)
+    for target in (link, fifo, folder / "vgg.onnx" / "w.npz"):
+        _assert_one_error_line(_run_cli("onnx", folder / "vgg.onnx", target))
+    assert os.path.islink(link) and not (folder / "nowhere.npz").exists()
 
 
 @pytest.mark.parametrize("variant", ["strided", "twelve_convs"])

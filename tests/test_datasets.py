@@ -22,7 +22,7 @@ def made(tmp_path, fake, monkeypatch):
 
 def test_make_writes_the_course_layout_and_reads_back(made, fake):
     names = sorted(p.name for p in made.iterdir())
-    assert names == sorted(D.course_file_names(25, 12)) == sorted(
+    assert names == sorted(D.course_file_names(25)) == sorted(
         ["data0.npy", "lab0.npy", "data1.npy", "lab1.npy", "data2.npy", "lab2.npy", "test_data.npy",
          "test_label.npy", "digits.npz", "manifest.json"])
     assert [len(np.load(made / f"data{k}.npy")) for k in range(3)] == [10, 10, 5]

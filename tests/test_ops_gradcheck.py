@@ -75,8 +75,8 @@ def test_sum_mean(rng, red, axis, keepdims):
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_max_min(rng, axis, keepdims):
     x = mg.Tensor(unique_values(rng, 3, 4), requires_grad=True)
-    assert mg.gradcheck(lambda t: t.max(axis=axis, keepdims=keepdims), [x])
-    assert mg.gradcheck(lambda t: t.min(axis=axis, keepdims=keepdims), [x])
+    assert mg.gradcheck(lambda t: t.amax(axis, keepdim=keepdims), [x])
+    assert mg.gradcheck(lambda t: t.amin(axis, keepdim=keepdims), [x])
 
 
 def test_reshape_flatten_transpose(rng):
@@ -123,6 +123,6 @@ def test_composite_expression(rng):
 
     def f(x, w, b):
         h = (x @ w + b).tanh()
-        return (h * h).mean(axis=0) - h.max(axis=1).sum() / 3
+        return (h * h).mean(axis=0) - h.max(axis=1).values.sum() / 3
 
     assert mg.gradcheck(f, [x, w, b])

@@ -1,12 +1,15 @@
 """minigrad.save / minigrad.load: round trips, atomicity, and clear errors for bad files."""
+import glob
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.serialization import CheckpointError
+from minigrad.serialization import CheckpointError, atomic_write, remove_stale_temp_files
 
 
 def test_nested_round_trip(tmp_path):
@@ -107,3 +110,67 @@ def test_failed_write_leaves_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     np.testing.assert_array_equal(mg.load(path)["v"], np.ones(1))
     assert sorted(os.listdir(tmp_path)) == ["ck.npz"]
+
+
+def _writer_killed_mid_write(path):
+    """A process that is inside atomic_write(path) (temp file written, not renamed); returns it running."""
+    code = ("import sys, time\nfrom minigrad.serialization import atomic_write\n"
+            "with atomic_write(sys.argv[1]) as f:\n    f.write(b'x' * 100000)\n    f.flush()\n"
+            "    print('ready', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"ready"
+    return proc
+
+
+def _age(paths, seconds=60):
+    for p in paths:
+        t = os.stat(p).st_mtime - seconds
+        os.utime(p, (t, t))
+
+
+def test_stale_temp_file_of_a_killed_write_is_removed_by_the_next_write(tmp_path):
+    path = tmp_path / "last.npz"
+    mg.save({"v": np.ones(1)}, path)
+    proc = _writer_killed_mid_write(path)
+    try:
+        temps = glob.glob(str(tmp_path / ".last.npz.*.tmp"))
+        assert len(temps) == 1
+        _age(temps)
+        assert remove_stale_temp_files(path) == []            # a live writer's temp file is left alone
+        assert os.path.exists(temps[0])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert os.path.exists(temps[0])                           # kill -9 leaves it behind
+    np.testing.assert_array_equal(mg.load(path)["v"], np.ones(1))
+    mg.save({"v": np.zeros(1)}, path)                          # the next write of that file cleans up
+    assert sorted(os.listdir(tmp_path)) == ["last.npz"]
+    np.testing.assert_array_equal(mg.load(path)["v"], np.zeros(1))
+
+
+def test_stale_temp_cleanup_touches_only_that_files_temps(tmp_path):
+    for name in (".last.npz.abc.tmp", ".best.npz.abc.tmp", "last.npz.tmp", ".last.npz.x.tmp.keep"):
+        (tmp_path / name).write_bytes(b"junk")
+    os.symlink(tmp_path / "last.npz.tmp", tmp_path / ".last.npz.link.tmp")
+    fresh = tmp_path / ".last.npz.new.tmp"
+    fresh.write_bytes(b"just created by a writer that has not locked it yet")
+    _age([tmp_path / n for n in (".last.npz.abc.tmp", ".best.npz.abc.tmp", "last.npz.tmp", ".last.npz.x.tmp.keep")])
+    removed = remove_stale_temp_files(tmp_path / "last.npz")
+    assert [os.path.basename(p) for p in removed] == [".last.npz.abc.tmp"]
+    assert sorted(os.listdir(tmp_path)) == [".best.npz.abc.tmp", ".last.npz.link.tmp", ".last.npz.new.tmp",
+                                            ".last.npz.x.tmp.keep", "last.npz.tmp"]
+
+
+def test_atomic_write_without_replace_never_replaces(tmp_path):
+    path = tmp_path / "out.csv"
+    with atomic_write(path, "w", replace=False) as f:
+        f.write("first")
+    with pytest.raises(FileExistsError):
+        with atomic_write(path, "w", replace=False) as f:
+            f.write("second")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "link.csv")
+    with pytest.raises(FileExistsError):
+        with atomic_write(tmp_path / "link.csv", "w", replace=False) as f:
+            f.write("third")
+    assert path.read_text() == "first" and not (tmp_path / "elsewhere").exists()
+    assert sorted(os.listdir(tmp_path)) == ["link.csv", "out.csv"]

@@ -19,7 +19,7 @@ def test_float64_arrays_stay_float64():
 
 def test_explicit_dtype():
     assert mg.Tensor([1, 2], dtype=np.int64).dtype == np.int64
-    with pytest.raises(TypeError, match="float32/float64"):
+    with pytest.raises(RuntimeError, match="floating point"):
         mg.Tensor([1, 2], dtype=np.int64, requires_grad=True)
 
 
@@ -145,9 +145,9 @@ def test_detach_cuts_the_graph():
 
 def test_backward_needs_grad_for_non_scalar():
     x = mg.Tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(RuntimeError, match="explicit grad"):
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         (x * 2).backward()
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(RuntimeError, match="shape"):
         (x * 2).backward(np.ones(4))
 
 
@@ -201,7 +201,7 @@ def test_properties_and_conversions():
     assert x.numpy() is x.data
     assert mg.Tensor(3.0).item() == 3.0
     assert x.T.shape == (3, 2)
-    assert "Tensor(" in repr(x)
+    assert repr(x).startswith("tensor(")
     assert float(mg.Tensor(2.5)) == 2.5 and int(mg.Tensor(3.0)) == 3 and bool(mg.Tensor(1.0))
     np.testing.assert_array_equal(np.asarray(x), x.data)
 
@@ -231,7 +231,7 @@ def test_transpose_semantics():
     assert x.transpose(2, 0, 1).shape == (4, 2, 3)     # numpy-style permutation
     assert x.permute(0, 2, 1).shape == (2, 4, 3)
     assert x.transpose().shape == (4, 3, 2)
-    with pytest.raises(ValueError, match="permutation"):
+    with pytest.raises(RuntimeError, match="duplicate dims"):
         x.permute(0, 0, 1)
 
 
@@ -248,7 +248,7 @@ def test_flatten_and_squeeze():
 def test_max_gradient_ties():
     # over one axis: the first maximum takes the gradient (torch.max(dim))
     x = mg.Tensor(np.array([[1.0, 3.0, 3.0]]), requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.max(axis=1)[0].sum().backward()
     np.testing.assert_array_equal(x.grad, [[0, 1, 0]])
     # over everything: tied maxima share it evenly (torch.max())
     y = mg.Tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
@@ -288,5 +288,5 @@ def test_cat_and_stack_values():
     a, b = mg.Tensor(np.ones((2, 2))), mg.Tensor(np.zeros((2, 2)))
     assert mg.cat([a, b], axis=1).shape == (2, 4)
     assert mg.stack([a, b], axis=0).shape == (2, 2, 2)
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError, match="non-empty"):
         mg.cat([])

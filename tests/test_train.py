@@ -13,7 +13,7 @@ import pytest
 import minigrad
 from digitsum import models, train
 from digitsum.data import mnist
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.engine import checkpoints as checkpoint, training
 from digitsum.models import cnn
 from train_helpers import assert_user_error, make_course_folder, replaced
 
@@ -102,7 +102,7 @@ def test_resume_after_an_interruption_or_kill_9_equals_an_uninterrupted_run(env,
     assert checkpoint.load("killed/last.npz")["epoch"] < 3
     assert train.main(args + ["--out", "whole"]) == 0  # the uninterrupted reference
 
-    real_epoch = train.train_epoch
+    real_epoch = training.train_epoch
 
     def dies_in_epoch_2(*a, **k):
         result = real_epoch(*a, **k)
@@ -110,11 +110,11 @@ def test_resume_after_an_interruption_or_kill_9_equals_an_uninterrupted_run(env,
             raise KeyboardInterrupt
         return result
 
-    monkeypatch.setattr(train, "train_epoch", dies_in_epoch_2)
+    monkeypatch.setattr(training, "train_epoch", dies_in_epoch_2)
     with pytest.raises(KeyboardInterrupt):
         train.main(args + ["--out", "cut"])
     assert checkpoint.load("cut/last.npz")["epoch"] == 1
-    monkeypatch.setattr(train, "train_epoch", real_epoch)
+    monkeypatch.setattr(training, "train_epoch", real_epoch)
     assert train.main(["--resume", "--out", "cut"]) == 0
     done = subprocess.run([sys.executable, "driver.py", "--resume", "--out", "killed"], env=penv,
                           capture_output=True, text=True, timeout=180)
@@ -229,3 +229,17 @@ def test_a_corrupt_last_checkpoint_makes_resume_fail_cleanly(env, capsys):
     (env / "run" / "last.npz").write_bytes(data[: len(data) // 2])
     assert_user_error(train.main, ["--resume", "--out", "run"], capsys, "last.npz")
     assert len((env / "run" / "last.npz").read_bytes()) == len(data) // 2
+
+
+def test_resume_reads_older_checkpoints_and_refuses_one_without_training_state(env, capsys):
+    assert train.main(BASE + ["--epochs", "1", "--out", "run"]) == 0
+    capsys.readouterr()
+    last = checkpoint.load("run/last.npz")
+    minigrad.save({**last, "digitsum_version": "unknown"}, "run/last.npz")  # what older versions wrote
+    assert train.main(["--resume", "--out", "run"]) == 0
+    assert "resuming run after epoch 1/1" in capsys.readouterr().out
+    minigrad.save({**last, "history": 3}, "run/last.npz")
+    assert_user_error(train.main, ["--resume", "--out", "run"], capsys, "unreadable training state")
+    minigrad.save(checkpoint.load("run/best.npz"), "run/last.npz")
+    line = assert_user_error(train.main, ["--resume", "--out", "run"], capsys, "holds no training state")
+    assert "last.npz" in line and "history" in line

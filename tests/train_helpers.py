@@ -60,3 +60,17 @@ def assert_user_error(main, argv, capsys, contains=""):
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     assert contains in lines[0], lines[0]
     return lines[0]
+
+
+def untrained_checkpoint(path, name="classifier", model_config=None):
+    """Write a checkpoint of a freshly initialised (seed 0) model `name`, by default a tiny classifier:
+    enough for tests of how the commands treat their inputs and outputs."""
+    import minigrad
+    from digitsum import models
+    from digitsum.engine import checkpoints
+    spec = models.get(name)
+    config = model_config or ({"channels": [4, 8, 8], "hidden": 16} if name in ("regressor", "classifier")
+                              else spec.model_config)
+    minigrad.manual_seed(0)
+    checkpoints.save(path, spec, spec.build(config), config, epoch=0)
+    return config

@@ -4,7 +4,7 @@
   make --out DIR [--preset course|grid] [--digits 4|A-B] [--train 30000] [--test 1000] [--seed 0]
        [--scale LO-HI] [--mnist PATH]       generate a folder in the course layout (refuses to overwrite)
   check DIR                                 validate a course-layout folder; print counts, shapes, histogram
-  show DIR --out samples.png [--n 16] [--split train|test]   draw a labelled grid of images
+  show DIR --out samples.png [--n 16] [--split train|test] [--force]   draw a labelled grid of images
 
 Bad input: exit status 2 and one `error: ...` line (digitsum.cli.run); nothing on disk is changed.
 """
@@ -16,16 +16,10 @@ import numpy as np
 
 from digitsum.data import course as D
 from digitsum.data import mnist as M
-from digitsum.cli import UserError, run
+from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data.compose import PRESETS
 from digitsum.engine.plots import draw_samples
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse prints usage + 'prog: error:' and exits; we want the project's single `error:` line."""
-
-    def error(self, message):
-        raise UserError(message)
+from digitsum.output_files import check_output_file, write_output_file
 
 
 def _digits(text):
@@ -58,7 +52,7 @@ def _count(text):
 
 
 def build_parser():
-    p = _Parser(prog="python -m digitsum.data", description="digitsum data: MNIST, composites, checks, pictures")
+    p = ArgumentParser(prog="python -m digitsum.data", description="digitsum data: MNIST, composites, checks, pictures")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fetch", help="get MNIST and cache it")
     f.add_argument("--mnist", help="folder of IDX files (gz or raw) or an .npz to read instead of downloading")
@@ -75,7 +69,8 @@ def build_parser():
     c.add_argument("dir")
     s = sub.add_parser("show", help="draw a labelled grid of images")
     s.add_argument("dir")
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", required=True, help="PNG file to write; an existing file needs --force")
+    s.add_argument("--force", action="store_true", help="replace an existing --out file")
     s.add_argument("--n", type=_count, default=16)
     s.add_argument("--split", choices=["train", "test"], default="train")
     return p
@@ -113,14 +108,14 @@ def summary(data, records):
 def cmd_check(args):
     data = D.load_course(args.dir)
     print(summary(data, D.load_records(args.dir, data)))
+    print("  files as stored:")
+    for name, fmt in D.stored_formats(args.dir).items():
+        print(f"    {name}: {fmt}")
 
 
 def cmd_show(args):
-    out = Path(args.out)
-    if out.exists():
-        raise UserError(f"{out}: already exists; refusing to overwrite")
-    if out.suffix.lower() != ".png":
-        raise UserError(f"{out}: output must be a .png file")
+    inputs = [str(p) for p in Path(args.dir).iterdir()] if Path(args.dir).is_dir() else []
+    check_output_file(args.out, "--out", args.force, inputs, suffix=".png")
     data = D.load_course(args.dir)
     records = D.load_records(args.dir, data)
     x, y = getattr(data, f"{args.split}_x")[:args.n], getattr(data, f"{args.split}_y")[:args.n]
@@ -130,8 +125,9 @@ def cmd_show(args):
     title = f"{data.path} ({args.split})"
     if data.manifest:
         title += f" - preset {data.manifest['generator']['preset']}"
-    draw_samples(x, y, out, digits=digits, title=title)
-    print(f"wrote {out} ({len(x)} {args.split} images)")
+    write_output_file(args.out, "--out", lambda f: draw_samples(x, y, f, digits=digits, title=title),
+                      args.force, inputs, mode="wb")
+    print(f"wrote {args.out} ({len(x)} {args.split} images)")
 
 
 def main(argv=None):

@@ -39,7 +39,7 @@ class Preset:
 
 
 # "tight": the course preset with neighbouring ink boxes -3..3 px apart (touching/overlapping digits),
-# a harder test of reading digits apart (issue 6).
+# a harder test of reading digits apart.
 PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3))}
 MAX_DIGITS = {"course": 8, "grid": 4, "tight": 8}
 

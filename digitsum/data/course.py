@@ -22,22 +22,25 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from digitsum.data import compose as C
+from digitsum.data import image_files
 from digitsum.data import mnist as M
 from digitsum.cli import UserError
 from digitsum.data.shapes import MAX_SUM
 from digitsum.home import home
+from minigrad.array_files import read_npz
+from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
 FILE_SIZE = 10000  # images per data{k}.npy, as the course shipped them
 DEFAULT_LABEL_MAX = MAX_SUM
 RECORD_KEYS = ("digits", "index", "boxes")
+COURSE_FILE = re.compile(r"(data|lab)(\d+)\.npy")  # data{k}.npy / lab{k}.npy
 
 
 @dataclass
@@ -57,36 +60,16 @@ class CourseData:
 # ---------------------------------------------------------------- reading and validation
 
 def _read_npy(path):
-    if not path.is_file():
-        raise UserError(f"{path}: missing file")
-    try:
-        a = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        if "pickle" in str(e) or "Object arrays" in str(e):
-            raise UserError(f"{path}: holds an object or pickled array (refused)") from None
-        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
-    except (OSError, EOFError) as e:
-        raise UserError(f"{path}: truncated or not a valid .npy file ({e})") from None
-    if not isinstance(a, np.ndarray):
-        a.close()
-        raise UserError(f"{path}: is an .npz archive, expected a single .npy array")
-    if a.dtype.kind not in "uif":
-        raise UserError(f"{path}: dtype {a.dtype} is not numeric")
+    """A numeric, finite .npy array, its header checked against the file before it is read."""
+    a = image_files.open_npy(path)
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise UserError(f"{path}: contains non-finite values (NaN or inf)")
     return a
 
 
 def read_images(path):
-    """(N, 40, 168) images with values 0-255 -> uint8."""
-    a = _read_npy(path)
-    if a.ndim != 3 or a.shape[1:] != (C.H, C.W):
-        raise UserError(f"{path}: images have shape {a.shape}, expected rank 3 (N, {C.H}, {C.W})")
-    if a.dtype != np.uint8:
-        if a.size and (a.min() < 0 or a.max() > 255):
-            raise UserError(f"{path}: pixel values outside 0-255")
-        a = np.rint(a).astype(np.uint8)
-    return a
+    """(N, 40, 168) images with values 0-255 -> uint8, under digitsum.data.image_files' rules."""
+    return image_files.load_images(path)
 
 
 def read_labels(path, label_max):
@@ -111,6 +94,11 @@ def load_labels(path, label_max=DEFAULT_LABEL_MAX):
     return read_labels(Path(path), label_max)
 
 
+def course_file_indices(folder):
+    """The sorted k of every data{k}.npy or lab{k}.npy in `folder`."""
+    return sorted({int(m.group(2)) for p in folder.iterdir() if (m := COURSE_FILE.fullmatch(p.name))})
+
+
 def _read_manifest(folder):
     p = folder / "manifest.json"
     if not p.exists():
@@ -130,7 +118,7 @@ def _verify_checksums(folder, manifest):
         p = folder / name
         if not p.is_file():
             raise UserError(f"{p}: missing file (listed in manifest.json)")
-        if M.sha256_file(p) != digest:
+        if sha256_file(p) != digest:
             raise UserError(f"{p}: checksum mismatch with manifest.json (file changed or corrupt)")
 
 
@@ -153,8 +141,7 @@ def load_course(path):
         raise UserError(f"{folder}: data folder does not exist")
     manifest = _read_manifest(folder)
     label_max = 9 * int(manifest["generator"]["digits"][1]) if manifest else DEFAULT_LABEL_MAX
-    names = {p.name for p in folder.iterdir()}
-    ks = sorted({int(m.group(2)) for n in names for m in [re.fullmatch(r"(data|lab)(\d+)\.npy", n)] if m})
+    ks = course_file_indices(folder)
     if not ks:
         raise UserError(f"{folder}: no training files (data0.npy/lab0.npy ...) in the course layout")
     pairs = [_pair(folder, f"data{k}.npy", f"lab{k}.npy", label_max) for k in ks]
@@ -166,18 +153,32 @@ def load_course(path):
     return CourseData(folder, train_x, train_y, test_x, test_y, manifest, label_max)
 
 
+def stored_formats(folder):
+    """{file name: 'dtype shape'} of the course .npy files in `folder`, read from their headers only, with
+    what reading them does to the values (data check reports it, so no conversion goes unsaid)."""
+    found = {}
+    for p in sorted(Path(folder).glob("*.npy")):
+        image = re.fullmatch(r"data\d+\.npy|test_data\.npy", p.name) is not None
+        if not (image or re.fullmatch(r"lab\d+\.npy|test_label\.npy", p.name)):
+            continue
+        a = image_files.open_npy(p, mmap=True)
+        target = np.uint8 if image else np.int64
+        done = "" if a.dtype == target else (" (rounded to uint8)" if image and a.dtype.kind == "f" else
+                                             f" (read as {np.dtype(target).name})")
+        found[p.name] = f"{a.dtype} {a.shape}{done}"
+    return found
+
+
 def load_records(path, data=None):
     """digits.npz of a generated folder as a dict, checked against `data` (a CourseData) if given; None if absent."""
     p = Path(path) / "digits.npz"
     if not p.exists():
         return None
+    arrays = read_npz(p, UserError, "digits.npz")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            rec = {f"{s}_{k}": z[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
+        rec = {f"{s}_{k}": arrays[f"{s}_{k}"] for s in ("train", "test") for k in RECORD_KEYS}
     except KeyError as e:
         raise UserError(f"{p}: missing array {e}") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise UserError(f"{p}: truncated, pickled or not a valid .npz ({e})") from None
     if data is not None:
         for split in ("train", "test"):
             d, y = rec[f"{split}_digits"], getattr(data, f"{split}_y")
@@ -190,15 +191,21 @@ def load_records(path, data=None):
 
 # ---------------------------------------------------------------- writing a generated folder
 
-def course_file_names(n_train, n_test=None):
+def course_file_names(n_train):
     k = -(-n_train // FILE_SIZE)
     return [f"{a}{i}.npy" for i in range(k) for a in ("data", "lab")] + \
         ["test_data.npy", "test_label.npy", "digits.npz", "manifest.json"]
 
 
 def _write(path, write_fn, mode="wb"):
-    with atomic_write(path, mode) as f:
-        write_fn(f)
+    """Write `path` atomically, never replacing anything there (not even a file that appeared meanwhile)."""
+    try:
+        with atomic_write(path, mode, replace=False) as f:
+            write_fn(f)
+    except FileExistsError:
+        raise UserError(f"{path}: appeared while the folder was generated; refusing to overwrite") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot write it ({e.strerror or e})") from None
 
 
 def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_test=1000, seed=0, scale=None,
@@ -210,8 +217,8 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a folder")
-    clash = [n for n in course_file_names(n_train) if (out / n).exists()]
-    if clash or (out.is_dir() and any(re.fullmatch(r"(data|lab)\d+\.npy", p.name) for p in out.iterdir())):
+    clash = [n for n in course_file_names(n_train) if os.path.lexists(out / n)]
+    if clash or (out.is_dir() and course_file_indices(out)):
         raise UserError(f"{out / (clash[0] if clash else '')}: already exists; refusing to overwrite "
                         f"(choose an empty --out folder)")
     try:
@@ -223,12 +230,15 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
                                   digits=digits, scale=scale)
     except ValueError as e:
         raise UserError(str(e)) from None
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{out}: cannot create the folder ({e.strerror or e})") from None
     files = {}
 
     def save(name, fn):
         _write(out / name, fn)
-        files[name] = M.sha256_file(out / name)
+        files[name] = sha256_file(out / name)
 
     for i, start in enumerate(range(0, n_train, FILE_SIZE)):
         sl = slice(start, start + FILE_SIZE)
@@ -256,7 +266,7 @@ def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
             raise UserError(f"{path}: data folder does not exist")
         return Path(path)
     if Path("data").is_dir():
-        if any(re.fullmatch(r"(data|lab)\d+\.npy", f.name) for f in Path("data").iterdir()):
+        if course_file_indices(Path("data")):
             log("using the course data in ./data")
             return Path("data")
         # e.g. ./data holds only folders written by `digitsum.data make --out data/...`

@@ -1,5 +1,7 @@
-"""What training reads besides a course folder: the train/validation split, normalisation, fresh composites.
+"""What training reads: the course folder split into train/validation/test, normalisation, fresh composites.
 
+  load_splits(data, val_fraction, split_seed, train_size=None) -> {"folder", "train", "val", "test"}: the
+      folder digitsum.data.course.ensure_data picks, validated and split; each split (uint8 images, int64 sums).
   split_indices(n, val_fraction=0.1, seed=0) / train_val_split(x, y, val_fraction=0.1, seed=0): a
       deterministic partition of a training folder into train and validation images.
   normalize(x_uint8) -> float32 (N, 1, 40, 168) = (x / 255 - MEAN) / STD, MEAN = 0.0610 and STD = 0.2205
@@ -8,12 +10,17 @@
   FreshComposites(seed, n, preset="course", digits=(4, 4)).epoch(k) -> (x uint8, y int64): n new
       composites from MNIST training digits for epoch k (augmentation; deterministic in (seed, k)).
 """
+import os
+
 import numpy as np
 
+from digitsum.cli import UserError
 from digitsum.data import compose as C
+from digitsum.data import course
 from digitsum.data import mnist as M
 
 MEAN, STD = 0.0610, 0.2205
+
 
 def split_indices(n, val_fraction=0.1, seed=0):
     """(train_idx, val_idx), both sorted, a deterministic partition of range(n)."""
@@ -27,6 +34,23 @@ def split_indices(n, val_fraction=0.1, seed=0):
 def train_val_split(x, y, val_fraction=0.1, seed=0):
     tr, va = split_indices(len(x), val_fraction, seed)
     return x[tr], y[tr], x[va], y[va]
+
+
+def load_splits(data, val_fraction, split_seed, train_size=None):
+    """Train/val/test arrays (uint8 images, int64 sums) of the training folder; see the module docstring."""
+    folder = course.ensure_data(data)
+    d = course.load_course(folder)
+    tx, ty, vx, vy = train_val_split(d["train_x"], d["train_y"], val_fraction, seed=split_seed)
+    if train_size:
+        if train_size > len(tx):
+            raise UserError(f"--train-size {train_size} exceeds the {len(tx)} training images "
+                            f"left after the validation split of {folder}")
+        tx, ty = tx[:train_size], ty[:train_size]
+    if len(tx) == 0 or len(vx) == 0:
+        raise UserError(f"{folder}: {len(d['train_x'])} training images are too few for a train/validation split")
+    as_int = lambda v: np.asarray(v, np.int64)
+    return {"folder": os.path.abspath(folder), "train": (tx, as_int(ty)), "val": (vx, as_int(vy)),
+            "test": (d["test_x"], as_int(d["test_y"]))}
 
 
 def normalize(x):

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import pickle
 import subprocess
 import sys
@@ -20,13 +21,17 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from digitsum.cli import UserError
 from digitsum.home import home
+from minigrad.array_files import max_array_bytes, read_npz
+from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
 MNIST = namedtuple("MNIST", "train_images train_labels test_images test_labels")
@@ -51,15 +56,24 @@ CACHE_FILE, CACHE_RECORD = "mnist.npz", "mnist.json"
 _memo = {}  # resolved cache path -> MNIST, so one process reads the 55 MB cache once
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # ---------------------------------------------------------------- parsing and validation
+
+def _gunzip_bounded(raw, name):
+    """gzip-decompress `raw`, refusing output over the array byte limit (a gzip bomb) before producing it."""
+    limit = max_array_bytes()
+    try:
+        d = zlib.decompressobj(wbits=31)
+        out = d.decompress(raw, limit + 1)
+        if len(out) > limit or d.unconsumed_tail:
+            raise UserError(f"{name}: decompresses to more than {limit} bytes (the array limit; set "
+                            "MINIGRAD_MAX_ARRAY_BYTES to allow more)")
+        out += d.flush()
+    except zlib.error as e:
+        raise UserError(f"{name}: corrupt or truncated gzip ({e})") from None
+    if not d.eof:
+        raise UserError(f"{name}: corrupt or truncated gzip (ends early)")
+    return out
+
 
 def read_idx(source, name=None):
     """Parse an IDX file (path or bytes; gzip detected by its magic) holding unsigned bytes -> ndarray."""
@@ -72,10 +86,7 @@ def read_idx(source, name=None):
         except OSError as e:
             raise UserError(f"{name}: cannot read ({e.strerror or e})") from None
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise UserError(f"{name}: corrupt or truncated gzip ({e})") from None
+        raw = _gunzip_bounded(raw, name)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise UserError(f"{name}: not an IDX file (bad magic number)")
     if raw[2] != 0x08:
@@ -85,7 +96,7 @@ def read_idx(source, name=None):
     if ndim == 0 or len(raw) < header:
         raise UserError(f"{name}: truncated IDX header")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if len(raw) != header + size:
         raise UserError(f"{name}: IDX size mismatch: header says {size} bytes of data, file has {len(raw) - header}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
@@ -118,20 +129,13 @@ def _find_idx(folder, stem):
 def load_npz(path):
     """An .npz with train_images/train_labels/test_images/test_labels (or Keras' x_train/y_train/...)."""
     keys = {"train_images": "x_train", "train_labels": "y_train", "test_images": "x_test", "test_labels": "y_test"}
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
-                raise UserError(f"{path}: not an .npz archive")
-            arrays = {}
-            for field, alt in keys.items():
-                key = field if field in z.files else alt
-                if key not in z.files:
-                    raise UserError(f"{path}: missing array {field!r}")
-                arrays[field] = z[key]
-    except UserError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise UserError(f"{path}: unreadable or truncated .npz ({e})") from None
+    z = read_npz(path, UserError, "MNIST .npz")
+    arrays = {}
+    for field, alt in keys.items():
+        key = field if field in z else alt
+        if key not in z:
+            raise UserError(f"{path}: missing array {field!r}")
+        arrays[field] = z[key]
     return validate(MNIST(**arrays), path)
 
 
@@ -182,7 +186,6 @@ def _download(url, log):
     try:
         with urllib.request.urlopen(url, timeout=MIRROR_TIMEOUT) as r:
             total = int(r.headers.get("Content-Length") or 0)
-            from tqdm import tqdm
             buf = io.BytesIO()
             with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
                       disable=total < (1 << 20), leave=False) as bar:

@@ -1,16 +1,18 @@
 """Self-describing digitsum checkpoints on top of minigrad.save/load.
 
 A checkpoint holds the model's name and config (so `build(model_config)` rebuilds it with no other flags),
-the versions that wrote it, the model's state_dict and, for `last.npz`, everything --resume needs
+the minigrad version that wrote it, the model's state_dict and, for `last.npz`, everything --resume needs
 (optimizer, scheduler, epoch, RNG state, history). Every way a file can be unusable -- missing, truncated,
 not a checkpoint, an unknown model, weights of another architecture -- becomes one UserError.
 """
 import os
 
+import numpy as np
+
 import minigrad
+from minigrad.array_files import nonfinite_arrays
 from minigrad.serialization import CheckpointError
 
-import digitsum
 from digitsum import models
 from digitsum.cli import UserError
 
@@ -25,8 +27,7 @@ def save(path, spec, model, model_config, **extra):
         "format_version": FORMAT_VERSION,
         "model": spec.name,
         "model_config": model_config,
-        "minigrad_version": getattr(minigrad, "__version__", "unknown"),
-        "digitsum_version": getattr(digitsum, "__version__", "unknown"),
+        "minigrad_version": minigrad.__version__,
         "state_dict": model.state_dict(),
         **extra,
     }
@@ -49,10 +50,22 @@ def load(path):
     if obj.get("format_version") != FORMAT_VERSION:
         raise UserError(f"{path}: checkpoint format version {obj.get('format_version')} is not supported "
                         f"(this digitsum reads {FORMAT_VERSION})")
-    for key in ("model", "model_config", "state_dict"):
+    for key, kind in (("model", str), ("model_config", dict), ("state_dict", dict)):
         if key not in obj:
             raise UserError(f"{path}: checkpoint lacks '{key}'")
+        if not isinstance(obj[key], kind):
+            raise UserError(f"{path}: checkpoint's '{key}' is a {type(obj[key]).__name__}, not a {kind.__name__}")
+    not_arrays = [k for k, v in obj["state_dict"].items() if not isinstance(v, np.ndarray)]
+    if not_arrays:
+        raise UserError(f"{path}: checkpoint's state_dict holds non-arrays at {_some(not_arrays)}")
+    nonfinite = nonfinite_arrays(obj["state_dict"])
+    if nonfinite:
+        raise UserError(f"{path}: weights hold NaN or inf in {_some(nonfinite)}; refusing the checkpoint")
     return obj
+
+
+def _some(names, limit=5):
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def rebuild(obj, path="checkpoint"):
@@ -64,8 +77,9 @@ def rebuild(obj, path="checkpoint"):
     spec = models.get(name)
     try:
         model = spec.build(obj["model_config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise UserError(f"{path}: model config {obj['model_config']!r} does not build a {name}: {e}") from None
+    except (KeyError, TypeError, ValueError, MemoryError, OverflowError) as e:
+        raise UserError(f"{path}: model config {str(obj['model_config'])[:200]} does not build a {name}: "
+                        f"{type(e).__name__ if isinstance(e, MemoryError) else e}") from None
     load_state(model, obj["state_dict"], f"{path}: weights do not fit a {name} built from its config")
     model.eval()
     return spec, model

@@ -13,6 +13,8 @@ from minigrad.serialization import atomic_write
 
 
 def _new_figure(width, height):
+    # matplotlib is imported on first use: it takes as long to import as the rest of digitsum, a cost
+    # that commands drawing nothing should not pay
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height))
@@ -21,9 +23,13 @@ def _new_figure(width, height):
 
 
 def save_figure(fig, path, dpi=100):
-    """Render to memory first, so a rendering error never leaves a file behind; then write atomically."""
+    """Render to memory first, so a rendering error never leaves a file behind; then write atomically.
+    `path` may also be a binary file opened by a caller that writes atomically itself."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
+    if hasattr(path, "write"):
+        path.write(buf.getvalue())
+        return
     with atomic_write(path) as f:
         f.write(buf.getvalue())
 

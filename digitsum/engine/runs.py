@@ -34,9 +34,9 @@ def read_run(out, a):
     try:
         with open(path) as f:
             stored = json.load(f)
-        stored["seeds"], stored["model"], stored["model_config"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{path}: unreadable run description ({e})") from None
+    except (OSError, ValueError, RecursionError) as e:
+        raise UserError(f"{path}: unreadable run description ({' '.join(str(e).split())[:200]})") from None
+    check_run_description(stored, path)
     given = {f: getattr(a, f) for f in TRAIN_FLAGS + ("model",)}
     given["init_from"] = os.path.abspath(a.init_from) if a.init_from else None
     given["data"] = os.path.abspath(a.data) if a.data else None
@@ -50,6 +50,31 @@ def read_run(out, a):
             raise UserError(f"--{flag.replace('_', '-')} {value} contradicts the run in {out} "
                             f"({have}); --resume continues a run with its own settings")
     return stored
+
+
+_NUMBER, _NONE = (int, float), type(None)
+# The type of every entry of run.json (written by train from make_config, seeds, protocol and data).
+RUN_TYPES = {"seeds": (list,), "model": (str,), "model_config": (dict,), "epochs": (int,), "batch_size": (int,),
+             "lr": _NUMBER, "optimizer": (str,), "weight_decay": _NUMBER, "momentum": _NUMBER, "schedule": (str,),
+             "warmup_fraction": _NUMBER, "val_fraction": _NUMBER, "split_seed": (int,), "train_size": (int, _NONE),
+             "fresh_composites": (bool,), "init_from": (str, _NONE), "data": (str, _NONE), "protocol": (bool,)}
+
+
+def check_run_description(stored, path):
+    """Refuse a run.json with a missing entry, a value of the wrong type, or an impossible value."""
+    if not isinstance(stored, dict):
+        raise UserError(f"{path}: unreadable run description (a {type(stored).__name__}, not an object)")
+    for key, types in RUN_TYPES.items():
+        if key not in stored:
+            raise UserError(f"{path}: unreadable run description (no '{key}')")
+        value = stored[key]
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            raise UserError(f"{path}: unreadable run description ('{key}' is a {type(value).__name__})")
+    seeds = stored["seeds"]
+    if not seeds or not all(isinstance(v, int) and not isinstance(v, bool) for v in seeds):
+        raise UserError(f"{path}: unreadable run description ('seeds' must be a non-empty list of integers)")
+    if stored["epochs"] < 1 or stored["batch_size"] < 1 or not stored["lr"] > 0:
+        raise UserError(f"{path}: unreadable run description (epochs, batch_size and lr must be positive)")
 
 
 def default_out(model, seeds, protocol):

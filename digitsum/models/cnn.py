@@ -1,4 +1,4 @@
-"""The reference CNN of the course reports, as a sum regressor and as a 37-way sum classifier.
+"""The reference CNN, as a sum regressor (`--model regressor`) and as a 37-way sum classifier (`classifier`).
 
 Both share the trunk conv3x3-ReLU-maxpool2 three times (32, 64, 128 channels), then flatten -> linear(256)
 -> ReLU. The regressor ends in one output trained with MSE (prediction rounded and clipped to 0-36); the
@@ -80,18 +80,14 @@ class Regressor(SumRegressor):
     name = "regressor"
     description = "reference CNN, one output, MSE; prediction rounded and clipped to 0-36"
     model_config = dict(CNN_CONFIG)
-
-    def build(self, config):
-        return build_regressor(config)
+    build = staticmethod(build_regressor)
 
 
 class Classifier(SumClassifier):
     name = "classifier"
     description = "reference CNN trunk, 37 logits, cross-entropy"
     model_config = dict(CNN_CONFIG)
-
-    def build(self, config):
-        return build_classifier(config)
+    build = staticmethod(build_classifier)
 
 
 REGRESSOR = Regressor()

@@ -4,7 +4,7 @@ The network maps a 40x168 image to T = 42 columns (one per 4 pixels) and gives e
 over 11 symbols: blank and the digits 0-9 (a CTC-style reading). digitsum.models.sum_dp marginalises over every
 placement of the digits and returns the exact P(count = k, sum = s); the training loss is
 -log P(sum = label, count = 4), so the only supervision is the sum. Nothing here reads the generator's digit
-labels or boxes: they are used by evaluation scripts only, to report digit accuracy.
+labels or boxes: evaluate --digit-labels uses them only to report digit accuracy.
 
 Architecture (all minigrad.nn; default config ~0.74 M parameters):
     conv 4x4 stride 2 (1 -> 32), BN, ReLU         20 x 84   cheap first layer: stride instead of a pool

@@ -17,6 +17,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from minigrad.array_files import read_npz
 from minigrad.convert import sha256_file
 from minigrad.serialization import atomic_write
 
@@ -42,9 +43,8 @@ def feature_path(key, home=None):
 def _read(path, n):
     """Read a cache entry; None if it is missing or unusable (then it is simply recomputed)."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            features = z["features"]
-    except (OSError, ValueError, KeyError, EOFError):
+        features = read_npz(path, ValueError, "features cache")["features"]
+    except (ValueError, KeyError):
         return None
     return features if features.shape[0] == n else None
 

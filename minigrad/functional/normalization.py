@@ -41,7 +41,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     running_var = running_var.data if isinstance(running_var, Tensor) else running_var
     view = _channel_view(x.shape[1], x.ndim)
     if training:
-        n = x.size // x.shape[1]
+        n = x.numel() // x.shape[1]
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
         stats = {}

@@ -1,25 +1,22 @@
-"""Max, average and adaptive average pooling."""
+"""Max, average and adaptive pooling with torch's arguments (the kernels validate them), and max_unpool2d."""
 import numpy as np
 
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, pair
-
-
-def _pool_args(kernel_size, stride, padding):
-    k = pair(kernel_size, "kernel_size")
-    s = k if stride is None else pair(stride, "stride")
-    p = pair(padding, "padding")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"pool padding {p} must be at most half the kernel size {k}")
-    return k, s, p
+from ..tensor import Tensor
+from ._util import as_tensor, pair, unbatched
 
 
 class MaxPool2dFn(Function):
+    """forward(x, kernel_size, stride, padding, dilation, ceil_mode), or forward(x, output_size) when
+    adaptive=True. The int64 indices are left in `indices` (a list) for return_indices."""
+
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        out, ctx.argmax = K.max_pool2d_forward(x, kernel, stride, padding)
+    def forward(ctx, x, *args, adaptive=False, indices=None):
+        out, ctx.argmax = (K.adaptive_max_pool2d_forward if adaptive else K.max_pool2d_forward)(x, *args)
         ctx.x_shape = x.shape
+        if indices is not None:
+            indices.append(ctx.argmax.astype(np.int64))
         return out
 
     @staticmethod
@@ -27,56 +24,99 @@ class MaxPool2dFn(Function):
         return K.max_pool2d_backward(g, ctx.argmax, ctx.x_shape)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Padding never wins; on ties the first maximum (row-major in the window) gets the gradient."""
-    return MaxPool2dFn.apply(as_tensor(x), *_pool_args(kernel_size, stride, padding))
+def _max_pool(x, args, adaptive, return_indices):
+    def run(x):
+        indices = [] if return_indices else None
+        out = MaxPool2dFn.apply(x, *args, adaptive=adaptive, indices=indices)
+        return (out, Tensor._wrap(indices[0])) if return_indices else out
+    return unbatched(run, as_tensor(x))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Padding never wins; on ties the first maximum (row-major in the window) gets the gradient.
+    return_indices=True also returns each maximum's flat int64 index into its H*W plane, as torch."""
+    return _max_pool(input, (kernel_size, stride, padding, dilation, ceil_mode), False, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _max_pool(input, (output_size,), True, return_indices)
 
 
 class AvgPool2dFn(Function):
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
-        ctx.args = (x.shape, kernel, stride, padding)
-        return K.avg_pool2d_forward(x, kernel, stride, padding)
+    def forward(ctx, x, *args):
+        ctx.args = (x.shape,) + args
+        return K.avg_pool2d_forward(x, *args)
 
     @staticmethod
     def backward(ctx, g):
         return K.avg_pool2d_backward(g, *ctx.args)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Zero padding counts in the average (count_include_pad=True, PyTorch's default)."""
-    return AvgPool2dFn.apply(as_tensor(x), *_pool_args(kernel_size, stride, padding))
-
-
-def _adaptive_matrix(size, out, dtype):
-    """Row i averages input cells floor(i*size/out) .. ceil((i+1)*size/out) - 1 (PyTorch's windows)."""
-    m = np.zeros((out, size), dtype=dtype)
-    for i in range(out):                       # loop over output cells only (a handful), not pixels
-        lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
-        m[i, lo:hi] = 1.0 / (hi - lo)
-    return m
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """torch's divisor: divisor_override, else the window's size clipped to the padded input
+    (count_include_pad=True, the default) or to the input."""
+    return unbatched(lambda x: AvgPool2dFn.apply(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                 divisor_override), as_tensor(input))
 
 
 class AdaptiveAvgPool2dFn(Function):
-    """Adaptive average pooling is separable: out = Ph @ x @ Pw.T with row-averaging matrices."""
-
     @staticmethod
-    def forward(ctx, x, out_hw):
-        ph = _adaptive_matrix(x.shape[2], out_hw[0], x.dtype)
-        pw = _adaptive_matrix(x.shape[3], out_hw[1], x.dtype)
-        ctx.mats = (ph, pw)
-        return np.matmul(np.matmul(ph, x), pw.T)
+    def forward(ctx, x, output_size):
+        ctx.args = (x.shape, output_size)
+        return K.adaptive_avg_pool2d_forward(x, output_size)
 
     @staticmethod
     def backward(ctx, g):
-        ph, pw = ctx.mats
-        return np.matmul(np.matmul(ph.T, g), pw)
+        return K.adaptive_avg_pool2d_backward(g, *ctx.args)
 
 
-def adaptive_avg_pool2d(x, output_size):
-    x = as_tensor(x)
-    if x.ndim != 4:
-        raise ValueError(f"adaptive_avg_pool2d expects (N, C, H, W), got {x.shape}")
-    oh, ow = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else output_size
-    out_hw = (x.shape[2] if oh is None else int(oh), x.shape[3] if ow is None else int(ow))
-    return AdaptiveAvgPool2dFn.apply(x, out_hw)
+def adaptive_avg_pool2d(input, output_size):
+    """Window i covers floor(i*H/out) .. ceil((i+1)*H/out) - 1 (torch's windows); None keeps that size."""
+    return unbatched(lambda x: AdaptiveAvgPool2dFn.apply(x, output_size), as_tensor(input))
+
+
+class MaxUnpool2dFn(Function):
+    """Puts each value at its flat index in its (N, C) plane of zeros; backward gathers from there."""
+
+    @staticmethod
+    def forward(ctx, x, indices, out_hw):
+        N, C = x.shape[:2]
+        plane = out_hw[0] * out_hw[1]
+        idx = np.asarray(indices).reshape(N * C, -1)
+        if idx.size and (idx.min() < 0 or idx.max() >= plane):
+            bad = idx.min() if idx.min() < 0 else idx.max()
+            raise ValueError(f"max_unpool2d: found an invalid max index {bad} (output volumes are of size "
+                             f"{out_hw[0]}x{out_hw[1]})")
+        out = np.zeros((N * C, plane), dtype=x.dtype)
+        np.put_along_axis(out, idx, x.reshape(N * C, -1), axis=1)
+        ctx.idx, ctx.x_shape = idx, x.shape
+        return out.reshape(N, C, *out_hw)
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = np.take_along_axis(g.reshape(ctx.idx.shape[0], -1), ctx.idx, axis=1)
+        return gx.reshape(ctx.x_shape), None, None
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """max_pool2d's partial inverse: values back at the indices it returned, zeros elsewhere. The default
+    size is (H - 1)*stride - 2*padding + kernel_size; output_size may differ from it by less than stride."""
+    x, op = as_tensor(input), "max_unpool2d"
+    k = pair(kernel_size, "kernel_size", op)
+    s = k if stride is None else pair(stride, "stride", op)
+    p = pair(padding, "padding", op)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"{op}: elements in indices should be type int64 but got {idx.dtype}")
+    if x.ndim not in (3, 4) or tuple(idx.shape) != tuple(x.shape):
+        raise ValueError(f"{op}: expected a 3-D or 4-D input and indices of the same shape, got input of size "
+                         f"{list(x.shape)} and indices of size {list(idx.shape)}")
+    default = tuple((x.shape[-2 + d] - 1) * s[d] - 2 * p[d] + k[d] for d in (0, 1))
+    out_hw = default if output_size is None else tuple(int(n) for n in tuple(output_size)[-2:])
+    for d in (0, 1):
+        if not default[d] - s[d] < out_hw[d] < default[d] + s[d]:
+            raise ValueError(f"{op}: invalid output_size {tuple(output_size)} (dim {d} must be between "
+                             f"{default[d] - s[d]} and {default[d] + s[d]})")
+    return unbatched(lambda t: MaxUnpool2dFn.apply(t, idx.reshape(t.shape), out_hw), x)

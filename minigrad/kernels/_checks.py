@@ -2,7 +2,7 @@
 (plain Python, runs once per call) with torch-like messages that name the op and the shapes.
 
 minigrad.functional passes user arguments straight through; the kernels' entry points call these."""
-from typing import NamedTuple
+from collections import namedtuple
 
 import numpy as np
 
@@ -14,13 +14,34 @@ def _is_int(v):
 
 
 def pair(v, name, op=None):
-    """int or (h, w) -> (h, w) of Python ints; anything else (floats, bools, 3 values) is a TypeError."""
+    """int, (n,) or (h, w) -> (h, w) of Python ints, as torch reads them; anything else (floats, bools,
+    3 values) is a TypeError."""
     if _is_int(v):
         return int(v), int(v)
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(_is_int(e) for e in v):
-        return int(v[0]), int(v[1])
+    if isinstance(v, (tuple, list)) and len(v) in (1, 2) and all(_is_int(e) for e in v):
+        return int(v[0]), int(v[-1])
     where = f"{op}(): " if op else ""
     raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 2 ints, got {v!r}")
+
+
+def triple(v, name, op=None):
+    """int, (n,) or (d, h, w) -> (d, h, w) of Python ints, as torch's 3-D ops read them."""
+    if _is_int(v):
+        return int(v), int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) in (1, 3) and all(_is_int(e) for e in v):
+        return (int(v[0]),) * 3 if len(v) == 1 else tuple(int(e) for e in v)
+    where = f"{op}(): " if op else ""
+    raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 3 ints, got {v!r}")
+
+
+def single(v, name, op=None):
+    """int or (n,) -> n, as torch's 1-D ops read it (strings and None pass through)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (tuple, list)) and len(v) != 1:
+        where = f"{op}(): " if op else ""
+        raise TypeError(f"{where}argument '{name}' must be an int or a tuple of 1 int, got {v!r}")
+    return pair(v, name, op)[0]
 
 
 def as_float(a, name, dtype=None):
@@ -46,7 +67,7 @@ def same_float(op, x, **others):
     return out
 
 
-def _shape(s):
+def shape_str(s):
     return "[" + ", ".join(str(d) for d in s) + "]"
 
 
@@ -60,57 +81,43 @@ def out_size(size, k, s, p, what):
     return o
 
 
-class ConvGeometry(NamedTuple):
+class ConvGeometry(namedtuple("ConvGeometry", "N C H W Cout kh kw sh sw ph pw dh dw groups Ho Wo")):
     """A convolution x (N, C, H, W) * w (Cout, C/groups, kh, kw) -> (N, Cout, Ho, Wo).
     ph, pw are the leading (top, left) paddings; the trailing ones only show in Ho, Wo."""
-    N: int
-    C: int
-    H: int
-    W: int
-    Cout: int
-    kh: int
-    kw: int
-    sh: int
-    sw: int
-    ph: int
-    pw: int
-    dh: int
-    dw: int
-    groups: int
-    Ho: int
-    Wo: int
+
+    __slots__ = ()
 
     @property
     def w_shape(self):
         return (self.Cout, self.C // self.groups, self.kh, self.kw)
 
 
-def _positive(op, what, v):
+def check_positive(op, what, v):
     if min(v) <= 0:
         raise ValueError(f"{op}: non-positive {what} is not supported, got {what}={v}")
 
 
-def _check_groups(op, groups, w_shape):
+def check_groups(op, groups, w_shape):
     if not _is_int(groups):
         raise TypeError(f"{op}(): argument 'groups' must be an int, got {groups!r}")
     if groups <= 0:
         raise ValueError(f"{op}: non-positive groups is not supported, got groups={groups}")
     if w_shape[0] % groups:
         raise ValueError(f"{op}: given groups={groups}, expected weight to be divisible by {groups} at "
-                         f"dimension 0, but got weight of size {_shape(w_shape)} instead")
+                         f"dimension 0, but got weight of size {shape_str(w_shape)} instead")
 
 
 def _check_ranks(op, x_shape, w_shape, w_layout):
     if len(x_shape) != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got input of size {_shape(x_shape)}")
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got input of size {shape_str(x_shape)}")
     if len(w_shape) != 4:
-        raise ValueError(f"{op}: expected a 4-D weight {w_layout}, got weight of size {_shape(w_shape)}")
+        raise ValueError(f"{op}: expected a 4-D weight {w_layout}, got weight of size {shape_str(w_shape)}")
 
 
-def _check_bias(op, w_shape, b_shape, n_out):
+def check_bias(op, w_shape, b_shape, n_out):
     if b_shape is not None and tuple(b_shape) != (n_out,):
-        raise ValueError(f"{op}: given weight of size {_shape(w_shape)}, expected bias to be 1-dimensional "
-                         f"with {n_out} elements, but got bias of size {_shape(b_shape)} instead")
+        raise ValueError(f"{op}: given weight of size {shape_str(w_shape)}, expected bias to be 1-dimensional "
+                         f"with {n_out} elements, but got bias of size {shape_str(b_shape)} instead")
 
 
 def conv2d_geometry(x_shape, w_shape, b_shape, stride, padding, dilation, groups, op="conv2d"):
@@ -118,15 +125,15 @@ def conv2d_geometry(x_shape, w_shape, b_shape, stride, padding, dilation, groups
     ('same' pads d*(k-1) in total, the odd one at the bottom/right, as torch)."""
     _check_ranks(op, x_shape, w_shape, "(Cout, Cin/groups, kh, kw)")
     (sh, sw), (dh, dw) = pair(stride, "stride", op), pair(dilation, "dilation", op)
-    _positive(op, "stride", (sh, sw))
-    _positive(op, "dilation", (dh, dw))
-    _check_groups(op, groups, w_shape)
+    check_positive(op, "stride", (sh, sw))
+    check_positive(op, "dilation", (dh, dw))
+    check_groups(op, groups, w_shape)
     N, C, H, W = x_shape
     Cout, Cg, kh, kw = w_shape
     if C != Cg * groups:
-        raise ValueError(f"{op}: given groups={groups}, weight of size {_shape(w_shape)}, expected "
-                         f"input{_shape(x_shape)} to have {Cg * groups} channels, but got {C} channels instead")
-    _check_bias(op, w_shape, b_shape, Cout)
+        raise ValueError(f"{op}: given groups={groups}, weight of size {shape_str(w_shape)}, expected "
+                         f"input{shape_str(x_shape)} to have {Cg * groups} channels, but got {C} channels instead")
+    check_bias(op, w_shape, b_shape, Cout)
     ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1            # dilated (effective) kernel
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
@@ -143,7 +150,7 @@ def conv2d_geometry(x_shape, w_shape, b_shape, stride, padding, dilation, groups
     if H + th < ekh or W + tw < ekw:
         raise ValueError(f"{op}: calculated padded input size per channel: ({H + th} x {W + tw}). Kernel size: "
                          f"({ekh} x {ekw}). Kernel size can't be greater than actual input size "
-                         f"(input {_shape(x_shape)}, weight {_shape(w_shape)})")
+                         f"(input {shape_str(x_shape)}, weight {shape_str(w_shape)})")
     Ho, Wo = (H + th - ekh) // sh + 1, (W + tw - ekw) // sw + 1
     return ConvGeometry(N, C, H, W, Cout, kh, kw, sh, sw, ph, pw, dh, dw, groups, Ho, Wo)
 
@@ -155,24 +162,82 @@ def conv_transpose2d_geometry(x_shape, w_shape, b_shape, stride, padding, output
     _check_ranks(op, x_shape, w_shape, "(Cin, Cout/groups, kh, kw)")
     (sh, sw), (dh, dw) = pair(stride, "stride", op), pair(dilation, "dilation", op)
     (ph, pw), (oph, opw) = pair(padding, "padding", op), pair(output_padding, "output_padding", op)
-    _positive(op, "stride", (sh, sw))
-    _positive(op, "dilation", (dh, dw))
+    check_positive(op, "stride", (sh, sw))
+    check_positive(op, "dilation", (dh, dw))
     if min(ph, pw) < 0 or min(oph, opw) < 0:
         raise ValueError(f"{op}: negative padding is not supported, got padding={(ph, pw)}, "
                          f"output_padding={(oph, opw)}")
     if not (oph < sh or oph < dh) or not (opw < sw or opw < dw):
         raise ValueError(f"{op}: output padding must be smaller than either stride or dilation, but got "
                          f"output_padding={(oph, opw)}, stride={(sh, sw)}, dilation={(dh, dw)}")
-    _check_groups(op, groups, w_shape)
+    check_groups(op, groups, w_shape)
     N, C, H, W = x_shape
     Cin, Cog, kh, kw = w_shape
     if C != Cin:
-        raise ValueError(f"{op}: given transposed=1, weight of size {_shape(w_shape)}, expected "
-                         f"input{_shape(x_shape)} to have {Cin} channels, but got {C} channels instead")
-    _check_bias(op, w_shape, b_shape, Cog * groups)
+        raise ValueError(f"{op}: given transposed=1, weight of size {shape_str(w_shape)}, expected "
+                         f"input{shape_str(x_shape)} to have {Cin} channels, but got {C} channels instead")
+    check_bias(op, w_shape, b_shape, Cog * groups)
     Ho = (H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
     Wo = (W - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
     if Ho < 1 or Wo < 1:
         raise ValueError(f"{op}: given input size per channel: ({H} x {W}). Calculated output size per "
                          f"channel: ({Ho} x {Wo}). Output size is too small")
     return ConvGeometry(N, Cog * groups, Ho, Wo, Cin, kh, kw, sh, sw, ph, pw, dh, dw, groups, H, W)
+
+
+PoolGeometry = namedtuple("PoolGeometry", "N C H W kh kw sh sw ph pw dh dw Ho Wo")
+
+
+def _pool_out(size, k, s, p, d, ceil_mode):
+    """torch's pooling_output_shape: in ceil mode the last window must start inside the input or the
+    leading padding."""
+    o = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+def check_4d(op, x_shape):
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got input of size "
+                         f"{shape_str(x_shape)}")
+
+
+def pool2d_geometry(x_shape, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """Validate a max/avg pool's arguments as torch does -> PoolGeometry. stride None (or []) = kernel_size."""
+    check_4d(op, x_shape)
+    kh, kw = pair(kernel_size, "kernel_size", op)
+    sh, sw = (kh, kw) if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
+        pair(stride, "stride", op)
+    (ph, pw), (dh, dw) = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    check_positive(op, "kernel_size", (kh, kw))
+    check_positive(op, "stride", (sh, sw))
+    check_positive(op, "dilation", (dh, dw))
+    if min(ph, pw) < 0:
+        raise ValueError(f"{op}: negative padding is not supported, got padding={(ph, pw)}")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{op}: pad should be at most half the kernel size, got padding={(ph, pw)} and "
+                         f"kernel_size={(kh, kw)}")
+    N, C, H, W = x_shape
+    Ho, Wo = _pool_out(H, kh, sh, ph, dh, ceil_mode), _pool_out(W, kw, sw, pw, dw, ceil_mode)
+    if Ho < 1 or Wo < 1:
+        raise ValueError(f"{op}: given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{Ho}x{Wo}). "
+                         f"Output size is too small")
+    return PoolGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+
+
+def adaptive_output_size(x_shape, output_size, op):
+    """Validate an adaptive pool's input and output_size (int, or pair with None = keep) -> (Ho, Wo)."""
+    check_4d(op, x_shape)
+    if 0 in x_shape[1:]:
+        raise ValueError(f"{op}: expected input to have non-zero size for non-batch dimensions, but input "
+                         f"has sizes {shape_str(x_shape)}")
+    if _is_int(output_size) or output_size is None:
+        output_size = (output_size, output_size)
+    if not (isinstance(output_size, (tuple, list)) and len(output_size) == 2
+            and all(o is None or _is_int(o) for o in output_size)):
+        raise TypeError(f"{op}(): output_size must be an int or a pair of ints (or None), got {output_size!r}")
+    out = tuple(int(x_shape[2 + i]) if o is None else int(o) for i, o in enumerate(output_size))
+    if min(out) < 0:
+        raise ValueError(f"{op}: output_size must not be negative, got {output_size!r}")
+    return out

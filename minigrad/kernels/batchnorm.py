@@ -96,12 +96,22 @@ def _run(kernel_for_block, C, size):
     threadpool.run(lambda items: [kernel_for_block(c0, c1) for c0, c1 in items], blocks, work=size)
 
 
+def _compute_dtype(dtype):
+    """float16 is computed in float32 (Numba has no float16 arithmetic; torch does the same)."""
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+
+
 def batch_norm_train_forward(x, w, b, eps, relu=False):
-    """x (N, C, ...) C-contiguous float, w/b (C,) or None -> (out, mean, biased var, saved)."""
-    C = x.shape[1]
+    """x (N, C, ...) C-contiguous float, w/b (C,) or None -> (out, mean, biased var, saved), all in x's
+    dtype."""
+    C, dtype = x.shape[1], x.dtype
+    if _compute_dtype(dtype) != dtype:
+        w, b = (None if a is None else a.astype(np.float32) for a in (w, b))
+        out, mean, var, saved = batch_norm_train_forward(x.astype(np.float32), w, b, eps, relu)
+        return out.astype(dtype), mean.astype(dtype), var.astype(dtype), saved + (dtype,)
     x3 = _as3(x)
-    w = np.ones(C, x.dtype) if w is None else w
-    b = np.zeros(C, x.dtype) if b is None else b
+    w = np.ones(C, x.dtype) if w is None else np.ascontiguousarray(w, x.dtype)
+    b = np.zeros(C, x.dtype) if b is None else np.ascontiguousarray(b, x.dtype)
     out = np.empty_like(x)
     mean, var = np.empty(C), np.empty(C)  # float64: the statistics are accumulated in float64
     mean_x, scale, shift = np.empty(C, x.dtype), np.empty(C, x.dtype), np.empty(C, x.dtype)
@@ -113,6 +123,9 @@ def batch_norm_train_forward(x, w, b, eps, relu=False):
 
 def batch_norm_train_backward(g, saved, need_x):
     """g like x, C-contiguous -> (gx | None, gw, gb) (gw, gb in x's dtype)."""
+    if len(saved) == 8:  # computed in float32 for a float16 x; saved[7] is x's dtype
+        gx, gw, gb = batch_norm_train_backward(np.ascontiguousarray(g, np.float32), saved[:7], need_x)
+        return (None if gx is None else gx.astype(saved[7])), gw.astype(saved[7]), gb.astype(saved[7])
     x, w, mean, invstd, scale, shift, relu = saved
     C = x.shape[1]
     gx = np.empty_like(x) if need_x else np.empty((1, 1, 1), x.dtype)

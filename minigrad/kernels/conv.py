@@ -40,8 +40,14 @@ def _images_per_chunk(N, K, Cout, L, itemsize):
 
 
 def _by_group(m, G):
-    """(rows, cols) matrix -> (G, rows/G, cols) view."""
-    return m.reshape(G, m.shape[0] // G, m.shape[1])
+    """(rows, cols) matrix -> (G, rows/G, cols) view; with one group the matrix itself, so the default
+    path makes exactly the 2-D GEMM calls it always made."""
+    return m if G == 1 else m.reshape(G, m.shape[0] // G, m.shape[1])
+
+
+def _groups_first(a):
+    """A (G, ., .) weight-side array -> itself, or its only (., .) matrix when G == 1 (as _by_group)."""
+    return a[0] if a.shape[0] == 1 else a
 
 
 def _im2col(x, geo, cols):
@@ -54,7 +60,7 @@ def _forward(x, w3, b, geo):
     N, Cout, G = geo.N, geo.Cout, geo.groups
     K, L = geo.C * geo.kh * geo.kw, geo.Ho * geo.Wo
     bias_in_gemm = b is not None and G == 1
-    w_gemm = np.concatenate([w3, b.reshape(1, Cout, 1)], axis=2) if bias_in_gemm else w3
+    w_gemm = _groups_first(np.concatenate([w3, b.reshape(1, Cout, 1)], axis=2) if bias_in_gemm else w3)
     Kg = K + 1 if bias_in_gemm else K
     B = _images_per_chunk(N, Kg, Cout, L, x.itemsize)
     out = np.empty((N, Cout, L), dtype=x.dtype)
@@ -92,13 +98,14 @@ def _backward(x, gout, w3, geo, need_x, need_w, need_b):
     B = _images_per_chunk(N, Kg, Cout, L, dtype.itemsize)
     g3 = gout.reshape(N, Cout, L)
     gx = np.empty((N, C, geo.H, geo.W), dtype=dtype) if need_x else None
-    w3t = w3.transpose(0, 2, 1)
+    w3t = _groups_first(w3.transpose(0, 2, 1))
 
     def task(starts):
         gout_buf = np.empty(Cout * B * L, dtype=dtype)
         cols_buf = np.empty(Kg * B * L, dtype=dtype)  # cols for gW, then reused for gcols
         gwt_acc = np.zeros((G, Kg // G, Cout // G), dtype=dtype) if need_w else None
-        gwt_c = np.empty_like(gwt_acc) if need_w else None
+        gwt_c = _groups_first(np.empty_like(gwt_acc)) if need_w else None
+        acc = _groups_first(gwt_acc) if need_w else None  # a view: adding to it fills gwt_acc
         for n0 in starts:
             nb = min(B, N - n0)
             if nb == 1:
@@ -111,7 +118,7 @@ def _backward(x, gout, w3, geo, need_x, need_w, need_b):
                 cols = cols_buf[:Kg * nb * L].reshape(Kg, nb * L)
                 _im2col(x[n0:n0 + nb], geo, cols[:K])
                 cols[K:] = 1
-                gwt_acc += np.matmul(_by_group(cols, G), gout_g.transpose(0, 2, 1), out=gwt_c)
+                acc += np.matmul(_by_group(cols, G), np.swapaxes(gout_g, -1, -2), out=gwt_c)
             if need_x:
                 gcols = cols_buf[:K * nb * L].reshape(K, nb * L)
                 np.matmul(w3t, gout_g, out=_by_group(gcols, G))

@@ -40,6 +40,9 @@ def _ce_bwd(probs, t, scale, g):
 
 
 # MSE: threads only pay for large inputs (a regression head's (N, 1) output is tiny).
+# prange here departs from threadpool.py's rule (serial kernels on the worker pool) because these are
+# single flat loops with no BLAS call in the same op, so Numba's threads never alternate with OpenBLAS's
+# inside one op; and they run only above _PARALLEL_MIN elements, which no digitsum model's output reaches.
 _PARALLEL_MIN = 1 << 18
 
 

@@ -1,34 +1,36 @@
 """Max and average 2-D pooling, parallel over blocks of (image, channel) planes on the kernel workers.
 
+Every pool (max with dilation and ceil_mode, avg with its divisor rules, the adaptive ones) is one
+generic kernel over windows given per output row and per output column as [start, end) ranges,
+already clipped to the input: padding is never a max candidate (as padding with -inf) and adds
+nothing to a sum. The ranges are computed with numpy, O(Ho + Wo), once per call.
+
 Max-pool keeps, per output, the flat index (ih*W + iw, int32) of the winning input in its plane, so
 backward is a scatter that needs no search. Ties: the first maximum in row-major window order wins
-(strict >); a NaN wins (the last one), as in PyTorch. Padding is never a candidate: windows are clipped to the
-input, which equals padding with -inf. Avg-pool divides by kh*kw (count_include_pad=True; without
-ceil_mode no window reaches past the padding).
+(strict >); a NaN wins (the last one), as in PyTorch. Avg-pool multiplies each window's sum by a
+precomputed 1/divisor (float64, per output).
 """
 import numpy as np
 from numba import njit
 
 from . import threadpool
-from ._checks import as_float, out_size, pair
+from ._checks import adaptive_output_size, as_float, pool2d_geometry
 
 
 # ---------------------------------------------------------------- per-plane bodies
 @njit(cache=True)
-def _max_plane(x, kh, kw, sh, sw, ph, pw, out, arg):
-    H, W = x.shape
+def _max_plane(x, hs, he, ws, we, dh, dw, out, arg):
+    W = x.shape[1]
     Ho, Wo = out.shape
     for oh in range(Ho):
-        h0 = oh * sh - ph
-        hl, hh = max(h0, 0), min(h0 + kh, H)
+        hl, hh = hs[oh], he[oh]
         o, a = out[oh], arg[oh]
         for ow in range(Wo):
-            w0 = ow * sw - pw
-            wl, wh = max(w0, 0), min(w0 + kw, W)
+            wl, wh = ws[ow], we[ow]
             best, bi = x[hl, wl], hl * W + wl
-            for ih in range(hl, hh):
+            for ih in range(hl, hh, dh):
                 xr = x[ih]
-                for iw in range(wl, wh):
+                for iw in range(wl, wh, dw):
                     v = xr[iw]
                     if v > best or np.isnan(v):  # PyTorch's rule
                         best, bi = v, ih * W + iw
@@ -71,36 +73,29 @@ def _max_plane_bwd(gout, arg, gx):
 
 
 @njit(cache=True)
-def _avg_plane(x, kh, kw, sh, sw, ph, pw, out):
-    H, W = x.shape
+def _avg_plane(x, hs, he, ws, we, scale, out):
     Ho, Wo = out.shape
-    inv = 1.0 / (kh * kw)
     for oh in range(Ho):
-        h0 = oh * sh - ph
-        hl, hh = max(h0, 0), min(h0 + kh, H)
+        hl, hh = hs[oh], he[oh]
         for ow in range(Wo):
-            w0 = ow * sw - pw
-            wl, wh = max(w0, 0), min(w0 + kw, W)
-            s = x[hl, wl] * 0
+            wl, wh = ws[ow], we[ow]
+            out[oh, ow] = 0
+            s = out[oh, ow]  # a zero of the output's dtype
             for ih in range(hl, hh):
                 for iw in range(wl, wh):
                     s += x[ih, iw]
-            out[oh, ow] = s * inv
+            out[oh, ow] = s * scale[oh, ow]
 
 
 @njit(cache=True)
-def _avg_plane_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
-    H, W = gx.shape
+def _avg_plane_bwd(gout, hs, he, ws, we, scale, gx):
     Ho, Wo = gout.shape
-    inv = 1.0 / (kh * kw)
     gx[:, :] = 0
     for oh in range(Ho):
-        h0 = oh * sh - ph
-        hl, hh = max(h0, 0), min(h0 + kh, H)
+        hl, hh = hs[oh], he[oh]
         for ow in range(Wo):
-            w0 = ow * sw - pw
-            wl, wh = max(w0, 0), min(w0 + kw, W)
-            g = gout[oh, ow] * inv
+            wl, wh = ws[ow], we[ow]
+            g = gout[oh, ow] * scale[oh, ow]
             for ih in range(hl, hh):
                 for iw in range(wl, wh):
                     gx[ih, iw] += g
@@ -109,13 +104,12 @@ def _avg_plane_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
 # ---------------------------------------------------------------- loops over a block of planes
 # Serial and `nogil`: the parallelism is one kernel worker thread per core (threadpool.py).
 @njit(nogil=True, cache=True)
-def _max_fwd(x, kh, kw, sh, sw, ph, pw, out, arg):
-    fast = kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
+def _max_fwd(x, hs, he, ws, we, dh, dw, fast_2x2, out, arg):
     for p in range(x.shape[0]):
-        if fast:
+        if fast_2x2:
             _max_plane_2x2(x[p], out[p], arg[p])
         else:
-            _max_plane(x[p], kh, kw, sh, sw, ph, pw, out[p], arg[p])
+            _max_plane(x[p], hs, he, ws, we, dh, dw, out[p], arg[p])
 
 
 @njit(nogil=True, cache=True)
@@ -125,15 +119,15 @@ def _max_bwd(gout, arg, gx):
 
 
 @njit(nogil=True, cache=True)
-def _avg_fwd(x, kh, kw, sh, sw, ph, pw, out):
+def _avg_fwd(x, hs, he, ws, we, scale, out):
     for p in range(x.shape[0]):
-        _avg_plane(x[p], kh, kw, sh, sw, ph, pw, out[p])
+        _avg_plane(x[p], hs, he, ws, we, scale, out[p])
 
 
 @njit(nogil=True, cache=True)
-def _avg_bwd(gout, kh, kw, sh, sw, ph, pw, gx):
+def _avg_bwd(gout, hs, he, ws, we, scale, gx):
     for p in range(gx.shape[0]):
-        _avg_plane_bwd(gout[p], kh, kw, sh, sw, ph, pw, gx[p])
+        _avg_plane_bwd(gout[p], hs, he, ws, we, scale, gx[p])
 
 
 def _over_planes(kernel, P, arrays, *args):
@@ -149,28 +143,62 @@ def _over_planes(kernel, P, arrays, *args):
     threadpool.run(task, threadpool.blocks(P, 4 * threadpool.pool_size()), work=work)
 
 
-def _geometry(x_shape, kernel, stride, padding, what):
-    if len(x_shape) != 4:
-        raise ValueError(f"{what} input must be 4-D (N, C, H, W), got shape {tuple(x_shape)}")
-    (kh, kw) = pair(kernel, "kernel_size")
-    (sh, sw) = pair(kernel if stride is None else stride, "stride")
-    (ph, pw) = pair(padding, "padding")
-    if 2 * ph > kh or 2 * pw > kw:
-        raise ValueError(f"{what}: padding {(ph, pw)} must be at most half the kernel {(kh, kw)}")
-    N, C, H, W = x_shape
-    Ho = out_size(H, kh, sh, ph, f"{what} height")
-    Wo = out_size(W, kw, sw, pw, f"{what} width")
-    return N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo
+# ---------------------------------------------------------------- windows
+def _sliding(n_out, size, k, s, p, d):
+    """Sliding windows -> (first in-bounds tap, end clipped to the input, unclipped start)."""
+    start = np.arange(n_out, dtype=np.int64) * s - p
+    first = np.where(start < 0, start + (-start + d - 1) // d * d, start)
+    end = np.minimum(start + (k - 1) * d + 1, size)
+    return first, end, start
 
 
-def max_pool2d_forward(x, kernel, stride, padding):
-    """-> (out (N, C, Ho, Wo), argmax int32 flat index into each H*W plane)."""
-    x = as_float(x, "max_pool2d input")
-    N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x.shape, kernel, stride, padding, "max_pool2d")
+def _adaptive(n_out, size):
+    """torch's adaptive windows: floor(i*size/n_out) .. ceil((i+1)*size/n_out)."""
+    i = np.arange(n_out, dtype=np.int64)
+    return i * size // n_out, -(-(i + 1) * size // n_out)
+
+
+def _pool_windows(geo, op):
+    hs, he, h0 = _sliding(geo.Ho, geo.H, geo.kh, geo.sh, geo.ph, geo.dh)
+    ws, we, w0 = _sliding(geo.Wo, geo.W, geo.kw, geo.sw, geo.pw, geo.dw)
+    if (hs >= he).any() or (ws >= we).any():  # possible only with dilation: every tap in the padding
+        raise ValueError(f"{op}: a window of kernel {(geo.kh, geo.kw)}, dilation {(geo.dh, geo.dw)} and "
+                         f"padding {(geo.ph, geo.pw)} holds no input element (input {geo.H}x{geo.W})")
+    return hs, he, ws, we, h0, w0
+
+
+def _planes(x):
+    N, C, H, W = x.shape
+    return x.reshape(N * C, H, W)
+
+
+# ---------------------------------------------------------------- max
+def _max_pool(x, hs, he, ws, we, dh, dw, fast_2x2, out_hw):
+    N, C = x.shape[:2]
+    Ho, Wo = out_hw
     out = np.empty((N * C, Ho, Wo), dtype=x.dtype)
     arg = np.empty((N * C, Ho, Wo), dtype=np.int32)
-    _over_planes(_max_fwd, N * C, [x.reshape(N * C, H, W), out, arg], kh, kw, sh, sw, ph, pw)
+    _over_planes(_max_fwd, N * C, [_planes(x), out, arg], hs, he, ws, we, dh, dw, fast_2x2)
     return out.reshape(N, C, Ho, Wo), arg.reshape(N, C, Ho, Wo)
+
+
+def max_pool2d_forward(x, kernel, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """-> (out (N, C, Ho, Wo), argmax int32 flat index into each H*W plane)."""
+    x = as_float(x, "max_pool2d: input")
+    geo = pool2d_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
+    if geo[4:14] == (2, 2, 2, 2, 0, 0, 1, 1, geo.H // 2, geo.W // 2):  # every window whole: no ranges needed
+        none = np.zeros(0, np.int64)
+        return _max_pool(x, none, none, none, none, 1, 1, True, (geo.Ho, geo.Wo))
+    hs, he, ws, we, _, _ = _pool_windows(geo, "max_pool2d")
+    return _max_pool(x, hs, he, ws, we, geo.dh, geo.dw, False, (geo.Ho, geo.Wo))
+
+
+def adaptive_max_pool2d_forward(x, output_size):
+    """-> (out (N, C, Ho, Wo), argmax) over torch's adaptive windows."""
+    x = as_float(x, "adaptive_max_pool2d: input")
+    Ho, Wo = adaptive_output_size(x.shape, output_size, "adaptive_max_pool2d")
+    (hs, he), (ws, we) = _adaptive(Ho, x.shape[2]), _adaptive(Wo, x.shape[3])
+    return _max_pool(x, hs, he, ws, we, 1, 1, False, (Ho, Wo))
 
 
 def max_pool2d_backward(gout, argmax, x_shape):
@@ -185,19 +213,68 @@ def max_pool2d_backward(gout, argmax, x_shape):
     return gx.reshape(N, C, H, W)
 
 
-def avg_pool2d_forward(x, kernel, stride, padding):
-    x = as_float(x, "avg_pool2d input")
-    N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x.shape, kernel, stride, padding, "avg_pool2d")
-    out = np.empty((N * C, Ho, Wo), dtype=x.dtype)
-    _over_planes(_avg_fwd, N * C, [x.reshape(N * C, H, W), out], kh, kw, sh, sw, ph, pw)
-    return out.reshape(N, C, Ho, Wo)
+# ---------------------------------------------------------------- average
+def _avg_windows(x_shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """-> (hs, he, ws, we, scale (Ho, Wo) float64 = 1/divisor) with torch's divisor: divisor_override, else
+    the window clipped to the padded input (count_include_pad) or to the input."""
+    geo = pool2d_geometry(x_shape, kernel, stride, padding, 1, ceil_mode, "avg_pool2d")
+    hs, he, ws, we, h0, w0 = _pool_windows(geo, "avg_pool2d")
+    if divisor_override is not None:
+        if isinstance(divisor_override, (bool, np.bool_)) or not isinstance(divisor_override, (int, np.integer)):
+            raise TypeError(f"avg_pool2d(): divisor_override must be an int, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor must be not zero")
+        scale = np.full((geo.Ho, geo.Wo), 1.0 / divisor_override)
+    else:
+        if count_include_pad:
+            nh = np.minimum(h0 + geo.kh, geo.H + geo.ph) - h0
+            nw = np.minimum(w0 + geo.kw, geo.W + geo.pw) - w0
+        else:
+            nh, nw = he - hs, we - ws
+        scale = 1.0 / (nh[:, None] * nw[None, :]).astype(np.float64)
+    return hs, he, ws, we, scale
 
 
-def avg_pool2d_backward(gout, x_shape, kernel, stride, padding):
-    gout = as_float(gout, "avg_pool2d grad")
-    N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(tuple(x_shape), kernel, stride, padding, "avg_pool2d")
-    if gout.shape != (N, C, Ho, Wo):
-        raise ValueError(f"avg_pool2d grad has shape {gout.shape}, expected {(N, C, Ho, Wo)}")
+def _avg_pool(x, hs, he, ws, we, scale):
+    N, C = x.shape[:2]
+    out = np.empty((N * C,) + scale.shape, dtype=x.dtype)
+    _over_planes(_avg_fwd, N * C, [_planes(x), out], hs, he, ws, we, scale)
+    return out.reshape((N, C) + scale.shape)
+
+
+def _avg_pool_backward(gout, x_shape, hs, he, ws, we, scale, op):
+    gout = as_float(gout, f"{op} grad")
+    N, C, H, W = x_shape
+    if gout.shape != (N, C) + scale.shape:
+        raise ValueError(f"{op}: grad has shape {gout.shape}, expected {(N, C) + scale.shape}")
     gx = np.empty((N * C, H, W), dtype=gout.dtype)
-    _over_planes(_avg_bwd, N * C, [gout.reshape(N * C, Ho, Wo), gx], kh, kw, sh, sw, ph, pw)
+    _over_planes(_avg_bwd, N * C, [_planes(gout), gx], hs, he, ws, we, scale)
     return gx.reshape(N, C, H, W)
+
+
+def avg_pool2d_forward(x, kernel, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                       divisor_override=None):
+    x = as_float(x, "avg_pool2d: input")
+    return _avg_pool(x, *_avg_windows(x.shape, kernel, stride, padding, ceil_mode, count_include_pad,
+                                      divisor_override))
+
+
+def avg_pool2d_backward(gout, x_shape, kernel, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                        divisor_override=None):
+    windows = _avg_windows(tuple(x_shape), kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _avg_pool_backward(gout, x_shape, *windows, "avg_pool2d")
+
+
+def _adaptive_avg_windows(x_shape, output_size):
+    Ho, Wo = adaptive_output_size(tuple(x_shape), output_size, "adaptive_avg_pool2d")
+    (hs, he), (ws, we) = _adaptive(Ho, x_shape[2]), _adaptive(Wo, x_shape[3])
+    return hs, he, ws, we, 1.0 / ((he - hs)[:, None] * (we - ws)[None, :]).astype(np.float64)
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    x = as_float(x, "adaptive_avg_pool2d: input")
+    return _avg_pool(x, *_adaptive_avg_windows(x.shape, output_size))
+
+
+def adaptive_avg_pool2d_backward(gout, x_shape, output_size):
+    return _avg_pool_backward(gout, x_shape, *_adaptive_avg_windows(x_shape, output_size), "adaptive_avg_pool2d")

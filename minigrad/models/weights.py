@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 
+from ..array_files import nonfinite_arrays
 from ..serialization import atomic_write, read_npz
 
 MANIFEST_KEY = "__manifest__"
@@ -18,12 +19,12 @@ class WeightsError(ValueError):
     """A weights file is missing, unreadable, or does not fit the architecture it is loaded into."""
 
 
-def write_weights(path, arrays, manifest=None):
-    """Write {name: ndarray} (+ manifest dict) to `path` atomically."""
+def write_weights(path, arrays, manifest=None, replace=True):
+    """Write {name: ndarray} (+ manifest dict) to `path` atomically (replace=False: never over an existing file)."""
     payload = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # keeps 0-d arrays 0-d
     if manifest is not None:
         payload[MANIFEST_KEY] = np.array(json.dumps(manifest, sort_keys=True))
-    with atomic_write(path, "wb") as f:
+    with atomic_write(path, "wb", replace=replace) as f:
         np.savez(f, **payload)
 
 
@@ -55,8 +56,9 @@ def _some(items, sep=", ", limit=6):
 
 
 def fit_state_dict(model, arrays, what, source):
-    """Check `arrays` against `model.state_dict()` (names and every shape) and return them cast to the
-    model's dtypes. Raises one WeightsError listing every missing, unexpected and mis-shaped entry."""
+    """Check `arrays` against `model.state_dict()` (names, every shape, finite values) and return them cast
+    to the model's dtypes. Raises one WeightsError listing every missing, unexpected, mis-shaped and
+    non-finite entry."""
     expected = {k: np.asarray(getattr(v, "data", v)) for k, v in model.state_dict().items()}
     missing = [k for k in expected if k not in arrays]
     unexpected = [k for k in arrays if k not in expected]
@@ -69,6 +71,9 @@ def fit_state_dict(model, arrays, what, source):
         problems.append("missing: " + _some(missing))
     if unexpected:
         problems.append("unexpected: " + _some(unexpected))
+    nonfinite = nonfinite_arrays({k: arrays[k] for k in expected if k in arrays})
+    if nonfinite:
+        problems.append("NaN or inf in: " + _some(nonfinite))
     if problems:
         raise WeightsError(f"{source} does not fit {what}: " + " | ".join(problems))
     return {k: np.asarray(arrays[k]).astype(v.dtype, copy=False) for k, v in expected.items()}

@@ -151,7 +151,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad[...] = 0
+                p.grad.data[...] = 0
 
     def _cast(self, dtype):
         """Convert floating parameters and buffers in place (the Parameter objects stay the same)."""
