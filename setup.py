@@ -9,7 +9,7 @@ setup(
     packages=find_packages(include=["minigrad", "minigrad.*", "digitsum", "digitsum.*"]),
     package_data={"digitsum": ["pretrained/*.npz"]},
     python_requires=">=3.10",
-    install_requires=["numpy", "numba", "matplotlib", "tqdm"],
+    install_requires=["numpy", "numba", "matplotlib", "tqdm", "pillow"],  # pillow: already a matplotlib dependency
     extras_require={
         "test": ["pytest", "hypothesis", "torch==2.13.0", "onnx", "onnxruntime"],
     },

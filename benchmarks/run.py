@@ -1,7 +1,9 @@
-"""Run every benchmark and write RESULTS.md, results.json and results.png (see benchmarks/report.py).
+"""Run the benchmarks and write RESULTS.md, results.json and results.png (see benchmarks/report.py).
 
-    python -m benchmarks              # full run (minutes; run it on an otherwise idle machine)
-    python -m benchmarks --quick      # tiny shapes, few repetitions: a smoke run, numbers meaningless
+    python -m benchmarks                      # everything (an estimated 15 minutes on an idle 2-core machine)
+    python -m benchmarks --only networks      # some sections: SECTIONS below, comma-separated; the other
+                                              # sections are kept from the results.json already in --out-dir
+    python -m benchmarks --quick              # tiny shapes, few repetitions: a smoke run, numbers meaningless
     options: --threads N (default 2), --reps N (default 7), --out-dir DIR, --no-torch
 """
 import os
@@ -22,9 +24,10 @@ import time  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks import cases, report  # noqa: E402
+from benchmarks import cases, isolation, networks, report, where  # noqa: E402
 from benchmarks.timing import Stat, compare, compare_many, ratio  # noqa: E402
 from benchmarks.workers import spawn  # noqa: E402
+from minigrad.kernels import threadpool  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -101,14 +104,38 @@ def measure_train(torch, batch, reps, h=40, w=168):
     return dict(_pair_entry(mg, tt, images=info["images"]), batch=batch, input=[1, h, w])
 
 
-def measure_vgg(torch, batch, reps, h, w):
-    built = cases.vgg16_forward(torch, batch, h, w)
-    if built is None:
-        return None
-    mg_fn, t_fn, info = built
-    mg, tt = compare(mg_fn, t_fn, reps, warmup=1)
-    _log(f"vgg16 forward batch {batch}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms")
-    return dict(_pair_entry(mg, tt, images=info["images"]), batch=batch, input=[3, h, w])
+QUICK_NETWORKS = ("refcnn_step", "vgg16_fwd_igrad")   # --quick: one training step, one input gradient
+
+
+def measure_networks(torch, reps, peak_n, quick):
+    """Whole networks, each alternating minigrad, torch and the sgemm roofline (as the conv layers do)."""
+    sgemm_fn, sgemm_flops = cases.sgemm(peak_n)
+    out = {}
+    for name, (title, kind, *_rest) in networks.NETWORKS.items():
+        if quick and name not in QUICK_NETWORKS:
+            continue
+        mg_fn, _ = networks.build_minigrad(name, quick)
+        t_fn = networks.build_torch(torch, name, quick) if torch is not None else None
+        flops = networks.count_flops(mg_fn)
+        mg, sg, *tt = compare_many([mg_fn, sgemm_fn] + ([t_fn] if t_fn else []), reps, warmup=2)
+        tt = tt[0] if tt else None
+        local_peak = sgemm_flops / (sg.median * 1e6)
+        batch, chw = networks.shape(name, quick)
+        out[name] = dict(_pair_entry(mg, tt, flops, local_peak, images=batch), title=title, kind=kind,
+                         batch=batch, input=list(chw), gflop=flops / 1e9, peak_gflops=local_peak)
+        _log(f"{name}: minigrad {mg.median:.0f} ms, torch {tt.median if tt else float('nan'):.0f} ms, "
+             f"{out[name]['gflops']:.0f} GFLOP/s of sgemm {local_peak:.0f}")
+    return out
+
+
+def measure_where(quick, peak_n):
+    sgemm_fn, sgemm_flops = cases.sgemm(peak_n)
+    out = {}
+    for name in ("refcnn_step",) if quick else ("resnet18_small", "refcnn_step"):
+        out[name] = where.profile_network(name, quick, 1 if quick else 3, sgemm_fn, sgemm_flops,
+                                          threadpool.pool_size(needs_blas=True))
+        _log(f"where the time goes, {name}: {out[name]['wall_ms']:.0f} ms a step")
+    return out
 
 
 def measure_batch_scaling(torch, batches, reps, h, w):
@@ -191,6 +218,28 @@ def _meta(args, torch):
     }
 
 
+SECTIONS = ("conv", "kernels", "networks", "where", "isolation", "ablation", "scaling", "cost")
+
+
+def _sections(text):
+    chosen = [x.strip() for x in text.split(",") if x.strip()]
+    unknown = [x for x in chosen if x not in SECTIONS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown section(s) {', '.join(unknown) or text!r}; choose from "
+                                         + ", ".join(SECTIONS))
+    return chosen
+
+
+def _previous(out_dir):
+    """The results.json already in out_dir (its sections are kept when --only re-measures others)."""
+    import json
+    try:
+        with open(os.path.join(out_dir, "results.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny shapes and few repetitions (smoke run)")
@@ -199,28 +248,45 @@ def main(argv=None):
     p.add_argument("--out-dir", default=HERE, help="where RESULTS.md, results.json, results.png go; every run "
                    "regenerates (replaces) them by design")
     p.add_argument("--no-torch", action="store_true", help="run as if torch were not installed")
+    p.add_argument("--only", type=_sections, default=list(SECTIONS), metavar="SECTIONS",
+                   help="comma-separated subset of: " + ", ".join(SECTIONS))
     args = p.parse_args(argv)
+    if "isolation" in args.only and not {"conv", "networks"} & set(args.only):
+        p.error("--only isolation needs conv and/or networks in the same run (it checks this run's figures)")
     args.reps = args.reps or (2 if args.quick else 7)
     torch = cases.load_torch(args.no_torch)
     if torch is not None:
         torch.set_num_threads(args.threads)
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    q = args.quick
+    q, only = args.quick, set(args.only)
     batch = 2 if q else 64
+    peak_n = 256 if q else 2048
     t0 = time.perf_counter()
-    res = {"meta": _meta(args, torch)}
-    res["peak"] = measure_peak(256 if q else 2048, args.reps)
-    peak = res["peak"]["sgemm_gflops"]
-    _log(f"sgemm peak {peak:.0f} GFLOP/s")
+    res = _previous(args.out_dir) if only != set(SECTIONS) else {}
+    res["meta"] = _meta(args, torch)
+    res["meta"]["sections"] = args.only
+    res["peak"] = measure_peak(peak_n, args.reps)
+    _log(f"sgemm peak {res['peak']['sgemm_gflops']:.0f} GFLOP/s")
     h, w = (16, 48) if q else (40, 168)  # the training images; --quick shrinks them
-    res["conv"] = measure_convs(torch, batch, args.reps, res["peak"]["n"], q)
-    res["kernels"] = measure_kernels(torch, batch, args.reps, q)
-    res["train_step"] = measure_train(torch, batch, args.reps, h, w)
-    res["vgg16"] = measure_vgg(torch, 1 if q else 32, args.reps, 32 if q else 40, 32 if q else 168)
-    res["ablation"] = measure_ablation(batch, args.reps, q)
-    res["scaling_batch"] = measure_batch_scaling(torch, [2, 4] if q else [8, 16, 32, 64, 128, 256], args.reps, h, w)
-    res["scaling_threads"] = measure_thread_scaling([1] if q else [1, 2], batch, args.reps, args.no_torch, h, w)
-    res["cost"] = measure_cost(batch, args.threads, q, h, w)
+    if "conv" in only:
+        res["conv"] = measure_convs(torch, batch, args.reps, peak_n, q)
+    if "kernels" in only:
+        res["kernels"] = measure_kernels(torch, batch, args.reps, q)
+    if "networks" in only:
+        res["networks"] = measure_networks(torch, args.reps, peak_n, q)
+    if "where" in only:
+        res["where"] = measure_where(q, peak_n)
+    if "isolation" in only:
+        libs = ("minigrad",) if torch is None else ("minigrad", "torch")
+        res["isolation"] = isolation.check(res, libs, args.reps, args.threads, q, spawn, _log, only,
+                                           cases=["conv b fwd+bwd"] if q else None)
+    if "ablation" in only:
+        res["ablation"] = measure_ablation(batch, args.reps, q)
+    if "scaling" in only:
+        res["scaling_batch"] = measure_batch_scaling(torch, [2, 4] if q else [8, 16, 32, 64, 128, 256], args.reps, h, w)
+        res["scaling_threads"] = measure_thread_scaling([1] if q else [1, 2], batch, args.reps, args.no_torch, h, w)
+    if "cost" in only:
+        res["cost"] = measure_cost(batch, args.threads, q, h, w)
     res["meta"]["load_avg_end"] = os.getloadavg()
     res["meta"]["seconds"] = time.perf_counter() - t0
     res["targets"] = report.targets(res)

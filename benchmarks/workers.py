@@ -1,4 +1,5 @@
-"""Jobs that need a process of their own: thread scaling, peak RSS, Numba compile and start-up time.
+"""Jobs that need a process of their own: thread scaling, peak RSS, Numba compile and start-up time, and
+one library timed alone (the isolation check).
 
 Run as `python -m benchmarks.workers JOB --threads N [...]`; prints one JSON line on stdout.
 run.py launches them with `spawn` below and reads the JSON back.
@@ -111,6 +112,10 @@ def main(argv):
         out = job_rss(batch, args.get("--lib", "minigrad"), int(args.get("--h", 40)), int(args.get("--w", 168)))
     elif job == "startup":
         out = job_startup(batch)
+    elif job == "alone":
+        from benchmarks.isolation import job_alone
+        out = job_alone(args["--case"], args["--lib"], int(args.get("--reps", 7)), int(args["--threads"]),
+                        args.get("--quick") == "1")
     else:
         raise SystemExit(f"unknown job {job}")
     print(json.dumps(out))

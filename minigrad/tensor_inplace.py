@@ -3,7 +3,8 @@
 Every in-place op writes into the tensor's existing array (views and aliases see the change) and bumps its
 version counter, so a backward that needs the old values refuses to run. When a graph is being recorded,
 the op is computed out of place from a copy of the old values and the tensor takes the new history, as
-torch does; an in-place op on a leaf that requires grad is refused outside no_grad.
+torch does; a change made through a view also gives the view's base a new history (ops.ViewScatter). An
+in-place op on a leaf that requires grad, or on a view of one, is refused outside no_grad.
 """
 import numpy as np
 
@@ -43,6 +44,13 @@ class InplaceMixin:
         if any(t is result for t, _ in ctx.saved_versions):      # the op saved its output: that is now self
             ctx.saved_versions = tuple((self, self._version) if t is result else (t, v) for t, v in ctx.saved_versions)
             ctx.saved_tensors = tuple(self.data if a is result.data else a for a in ctx.saved_tensors)
+        chain = getattr(self, "_view_chain", None)
+        if base is not None and chain:             # written through a view: the base's values changed too
+            old = Tensor._wrap(base.data)
+            old.requires_grad, old._ctx = base.requires_grad, base._ctx
+            base._ctx = ops.ViewScatter.apply(old, self, chain=chain)._ctx
+            base.requires_grad = True
+            self._base_ctx = base._ctx             # this view's own history is already current
         return self
 
     def _write(self, values, op):

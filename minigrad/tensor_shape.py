@@ -100,6 +100,8 @@ class ShapeMixin:
         if len(src) != len(dst):
             raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src}) and destination "
                                f"({dst}) must have the same number of elements")
+        if self.ndim == 0:
+            return self
         perm = [None] * self.ndim
         for s, d in zip(src, dst):
             perm[d] = s
@@ -245,6 +247,8 @@ class ShapeMixin:
         return self.split(max(-(-n // chunks), 1), dim)
 
     def unbind(self, dim=0):
+        if self.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = self._dim(dim, "unbind")
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
@@ -266,6 +270,8 @@ class ShapeMixin:
             raise RuntimeError(f"gather(): Expected dtype int64 for index, got {index.dtype}")
         if index.ndim != self.ndim:
             raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        if self.ndim == 0:
+            return self.reshape(1).gather(dim, index.reshape(1)).reshape(())
         return ops.Gather.apply(self, self._dim(dim, "gather"), index)
 
     def _scatter(self, dim, index, src, add, op):
@@ -294,6 +300,39 @@ class ShapeMixin:
             raise IndexError("index_select(): Index is supposed to be a vector of int64")
         return self[(slice(None),) * self._dim(dim, "index_select") + (index,)]
 
+    def _along(self, dim, index, shape, op):
+        """An index array of `shape` holding index[i] at position i of `dim` (for index_add/index_copy)."""
+        d = self._dim(dim, op)
+        index = ops.as_index(index)
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise IndexError(f"{op}(): Index is supposed to be a vector of int64")
+        view = [1] * len(shape)
+        view[d] = -1
+        return d, np.broadcast_to(index.reshape(view), shape)
+
+    def index_add(self, dim, index, source, alpha=1):
+        d, full = self._along(dim, index, source.shape, "index_add")
+        return self._scatter(d, full, source if alpha == 1 else source * alpha, True, "index_add")
+
+    def index_copy(self, dim, index, source):
+        d, full = self._along(dim, index, source.shape, "index_copy")
+        return self._scatter(d, full, source, False, "index_copy")
+
+    def index_fill(self, dim, index, value):
+        d = self._dim(dim, "index_fill")
+        mask = np.zeros(self.shape[d] if self.ndim else 1, dtype=bool)
+        mask[ops.as_index(index)] = True
+        return self.masked_fill(mask.reshape((-1,) + (1,) * (self.ndim - d - 1)) if self.ndim else mask[0], value)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return self._inplace("index_add_", lambda s: s.index_add(dim, index, source, alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        return self._inplace("index_copy_", lambda s: s.index_copy(dim, index, source), source)
+
+    def index_fill_(self, dim, index, value):
+        return self._inplace("index_fill_", lambda s: s.index_fill(dim, index, value), value)
+
     def masked_fill(self, mask, value):
         from .tensor import Tensor
         mask = ops.as_index(mask)
@@ -310,10 +349,12 @@ class ShapeMixin:
 
     def nonzero(self, as_tuple=False):
         from .tensor import Tensor
-        idx = np.nonzero(self.data)
+        idx = np.nonzero(np.atleast_1d(self.data))
         if as_tuple:
             return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
-        return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((1, 0), np.int64))
+        if self.ndim == 0:
+            return Tensor._wrap(np.zeros((len(idx[0]), 0), np.int64))
+        return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64))
 
     def tril(self, diagonal=0):
         keep = np.tri(*self.shape[-2:], k=diagonal, dtype=bool)

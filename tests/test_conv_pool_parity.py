@@ -169,6 +169,8 @@ def test_conv_layers_use_torch_default_init_bounds():
     for layer, fan_in in ((nn.Conv2d(8, 16, 3, groups=4), 2 * 9), (nn.ConvTranspose2d(8, 16, 3, groups=4), 4 * 9)):
         bound, w = 1 / np.sqrt(fan_in), np.abs(layer.weight.numpy())
         assert 0.9 * bound < w.max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+        layer.reset_parameters()  # draws again, same bounds
+        assert not np.array_equal(np.abs(layer.weight.numpy()), w) and np.abs(layer.weight.numpy()).max() <= bound
 
 
 # ---------------------------------------------------------------- float64 gradchecks
@@ -291,6 +293,11 @@ def test_max_unpool_layers_parity_and_gradcheck(rng):
                         [x])
     v, i = leaf(rng, 2, 2, 3, 3), F.max_pool2d(x, 2, return_indices=True)[1]
     assert mg.gradcheck(lambda t: F.max_unpool2d(t, i, 2, output_size=(6, 7)), [v])
+    t_pool, t_unpool, m_pool, m_unpool = (torch.nn.MaxPool1d(3, 2, return_indices=True), torch.nn.MaxUnpool1d(3, 2),
+                                          nn.MaxPool1d(3, 2, return_indices=True), nn.MaxUnpool1d(3, 2))
+    helper_test_op([(2, 3, 9)], lambda x: t_unpool(*t_pool(x)), lambda x: m_unpool(*m_pool(x)), name="MaxUnpool1d")
+    x1 = mg.Tensor(unique_values(rng, 2, 2, 9), requires_grad=True)
+    assert mg.gradcheck(lambda t: F.max_unpool1d(*F.max_pool1d(t, 3, 2, return_indices=True), 3, 2), [x1])
 
 
 @pytest.mark.parametrize("call,exc,match", [
@@ -321,3 +328,19 @@ def test_conv_refuses_backward_after_an_inplace_change_of_its_inputs(conv):
     y.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("call", [lambda: F.conv2d(_x(2, 2, 5, 5), _x(0, 2, 3, 3)),
+                                  lambda: F.conv_transpose2d(_x(2, 0, 5, 5), _x(0, 2, 3, 3)),
+                                  lambda: F.conv3d(_x(2, 2, 5, 5, 5), _x(0, 2, 3, 3, 3))])
+def test_weights_without_filters_are_refused_like_torch(call):
+    with pytest.raises(ValueError, match="expected weight to be at least 1 at dimension 0"):
+        call()
+
+
+@pytest.mark.parametrize("call", [lambda: F.conv2d(_x(2, 2, 5, 5), _x(3, 2, 0, 3)),
+                                  lambda: F.conv_transpose2d(_x(2, 2, 5, 5), _x(2, 3, 3, 0)),
+                                  lambda: F.conv3d(_x(2, 2, 5, 5, 5), _x(3, 2, 0, 3, 3))])
+def test_empty_kernels_are_refused(call):
+    with pytest.raises(ValueError, match="kernel size should be greater than zero"):
+        call()

@@ -96,3 +96,14 @@ def test_partial_vgg16_conversions_of_killed_fetches_are_removed(tmp_path):
     removed = sorted(os.path.basename(p) for p in remove_dead_partials(str(tmp_path)))
     assert removed == sorted(names[:2])
     assert sorted(os.listdir(tmp_path)) == sorted(names[2:])
+
+
+@pytest.mark.parametrize("manifest", [
+    "[" * 5000 + "]" * 5000,
+    '{"files": {}, "generator": {"digits": ["4", "x"]}}',
+    '{"files": {"../../etc/passwd": "0"}, "generator": {"digits": [4, 4]}}',
+    '{"files": {"data0.npy": 7}, "generator": {"digits": [4, 4]}}',
+])
+def test_crafted_manifest_is_one_line(folder, capsys, manifest):
+    (folder / "manifest.json").write_text(manifest)
+    assert_user_error(data_cli.main, ["check", "d"], capsys, "not a valid digitsum manifest")

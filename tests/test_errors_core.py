@@ -30,6 +30,8 @@ import minigrad as mg
     (lambda L: L.ones(2, 2).masked_fill(L.ones(2, 2), 0.0), RuntimeError, "boolean"),
     (lambda L: L.tensor([[1, 2], [3]]), ValueError, "length|rectangular"),
     (lambda L: L.ones(2).split([1, 2]), RuntimeError, "split_with_sizes"),
+    (lambda L: L.tensor(1.0).unbind(0), IndexError, "no dimensions"),
+    (lambda L: L.ones(2, 2) @ L.ones(2, 2, dtype=L.float64), RuntimeError, "expected m1 and m2 to have the same dtype"),
 ])
 def test_errors_like_torch(fn, exc, match):
     for lib in (torch, mg):
@@ -54,3 +56,9 @@ def test_inplace_on_a_view_of_a_leaf_is_refused():
         x = lib.ones(3, requires_grad=True)
         with pytest.raises(RuntimeError, match="view of a leaf Variable"):
             x[:2].add_(1)
+
+
+def test_matmul_batch_dims_that_do_not_broadcast():
+    for lib in (torch, mg):
+        with pytest.raises(RuntimeError, match=r"\[2, 3, 4\].*\[5, 4, 2\]|must match the size"):
+            lib.ones(2, 3, 4) @ lib.ones(5, 4, 2)

@@ -244,3 +244,10 @@ def test_weights_with_nan_or_inf_are_refused_and_named():
     arrays["2.bias"][0] = np.inf
     with pytest.raises(WeightsError, match=r"w.npz does not fit the MLP: NaN or inf in: 0.weight, 2.bias$"):
         fit_state_dict(model, arrays, "the MLP", "w.npz")
+
+
+@pytest.mark.parametrize("manifest", ["[" * 5000 + "]" * 5000, "[1, 2]", "not json"])
+def test_weights_manifest_that_is_deep_or_not_an_object_is_refused(tmp_path, manifest):
+    np.savez(tmp_path / "w.npz", w=np.ones(2), __manifest__=np.array(manifest))
+    with pytest.raises(WeightsError, match="corrupt manifest"):
+        read_weights(tmp_path / "w.npz")

@@ -225,3 +225,44 @@ def test_autograd_grad_returns_without_accumulating():
             lib.autograd.grad((x * 2).sum(), [x, w])
     for m, t in zip(results[1], results[0]):
         np.testing.assert_allclose(m, t)
+
+
+def _view_mul(x, y):
+    z = x * 1
+    v = z[1:]                 # a view of a non-leaf
+    v.mul_(y[1:])
+    return z * 2              # z's history must include the change made through v
+
+
+def _view_chain(x, y):
+    z = x * 1
+    z.view(-1)[::2].add_(y.reshape(-1)[::2])
+    z.t()[0] = y[:, 0] * 3    # setitem on a transposed view
+    return z.exp()
+
+
+def _nested_setitem(x, y):
+    z = (x * y).reshape(2, 6)
+    z[0][1:3] = x[0, :2]
+    return z
+
+
+def _sibling_view(x, y):
+    z = x * 1
+    a, b = z[0], z[:2]
+    a.mul_(y[0])              # b was made before the change and must see it
+    return b * 1
+
+
+def _view_then_base(x, y):
+    z = x * 1
+    v = z[:, 1]
+    z.mul_(y)                 # an in-place change of the base: the older view follows it
+    return v * 2
+
+
+@pytest.mark.parametrize("name, fn", [("mul_ through a view", _view_mul), ("views of views", _view_chain),
+                                      ("setitem on a view", _nested_setitem), ("sibling view", _sibling_view),
+                                      ("view then base", _view_then_base)])
+def test_inplace_through_views_rebases_the_base(name, fn):
+    helper_test_op([(3, 4), (3, 4)], fn, name=f"inplace {name}")

@@ -71,7 +71,8 @@ def test_prod_with_zeros(rng):
 @pytest.mark.parametrize("name", ["expand", "flip", "repeat", "tile", "roll", "gather", "scatter", "scatter_add",
                                   "index_select", "tril", "triu", "movedim", "repeat_interleave", "masked_select",
                                   "split", "chunk", "unbind", "narrow", "cat dim", "stack dim", "transpose", "mT",
-                                  "unflatten", "getitem int tensor", "getitem bool"])
+                                  "unflatten", "getitem int tensor", "getitem bool", "index_add", "index_copy",
+                                  "index_fill"])
 def test_shape_ops(rng, name):
     fn = {"expand": lambda x: x[:, :1].expand(2, 5, 4), "flip": lambda x: x.flip(0, 2),
           "repeat": lambda x: x.repeat(2, 1, 2), "tile": lambda x: x.tile(2, 1), "roll": lambda x: x.roll(2, -1),
@@ -85,7 +86,10 @@ def test_shape_ops(rng, name):
           "unbind": lambda x: x.unbind(1)[2], "narrow": lambda x: x.narrow(2, 1, 2),
           "cat dim": lambda x: mg.cat([x, x * 2], dim=-1), "stack dim": lambda x: mg.stack([x, x.exp()], dim=1),
           "transpose": lambda x: x.transpose(0, 2), "mT": lambda x: x.mT, "unflatten": lambda x: x.unflatten(2, (2, 2)),
-          "getitem int tensor": lambda x: x[_i([1, 1, 0])], "getitem bool": lambda x: x[x > 0.1]}[name]
+          "getitem int tensor": lambda x: x[_i([1, 1, 0])], "getitem bool": lambda x: x[x > 0.1],
+          "index_add": lambda x: x.index_add(1, _i([2, 2]), x[:, :2] * 3),
+          "index_copy": lambda x: x.index_copy(2, _i([0, 3]), x[:, :, 1:3] * 2),
+          "index_fill": lambda x: x.index_fill(0, _i([1]), 2.0) * x}[name]
     assert mg.gradcheck(fn, [leaf(rng, 2, 3, 4)])
 
 
@@ -108,6 +112,15 @@ def test_through_inplace_ops(rng):
     assert mg.gradcheck(_setitem, [x, y])
     assert mg.gradcheck(_inplace_chain, [leaf(rng, 3, 4), leaf(rng, 3, 4)])
     assert mg.gradcheck(lambda a, b: (a * 1).copy_(b) * a, [leaf(rng, 3, 4), leaf(rng, 4)])
+    assert mg.gradcheck(_through_views, [leaf(rng, 3, 4), leaf(rng, 3, 4)])
+
+
+def _through_views(x, y):
+    z = x * 1
+    v = z.t()[1:]
+    v.mul_(y.t()[1:])
+    z[0][::2] = y[0, ::2] * 3
+    return z * z
 
 
 @pytest.mark.parametrize("name", ["sort", "topk", "kthvalue", "median", "cumprod", "cummax", "cummin",

@@ -67,6 +67,10 @@ SHAPE = {
     "cat": lambda x: L(x).cat([x, x * 2], 1), "cat dim -1": lambda x: L(x).cat((x, x[:, :, :1]), dim=-1),
     "stack": lambda x: L(x).stack([x, -x], 0), "stack dim 2": lambda x: L(x).stack([x, x], dim=2),
     "contiguous": lambda x: x.transpose(0, 1).contiguous(),
+    "index_add": lambda x: x.index_add(1, idx(x, [2, 0, 2]), x[:, :3] * 2, alpha=0.5),
+    "index_copy": lambda x: x.index_copy(2, idx(x, [3, 1]), x[:, :, :2].exp()),
+    "index_fill": lambda x: x.index_fill(1, idx(x, [0, 2]), -1.0),
+    "index_add_ non-leaf": lambda x: (x * 1).index_add_(0, idx(x, [1, 1]), x * 3),
 }
 
 
@@ -95,13 +99,17 @@ def test_prod_with_zeros():
 
 
 @pytest.mark.parametrize("name", ["sum dim", "mean dim", "max dim", "min dim", "prod dim", "argmax dim", "var",
-                                  "std dim", "logsumexp", "squeeze", "unsqueeze", "flatten", "cumsum"])
+                                  "std dim", "logsumexp", "squeeze", "unsqueeze", "flatten", "cumsum", "movedim",
+                                  "gather", "nonzero", "expand", "sort", "cummax", "transpose"])
 def test_reductions_and_shapes_on_0d(name):
     fn = {"sum dim": lambda x: x.sum(0), "mean dim": lambda x: x.mean(-1), "max dim": lambda x: x.max(0),
           "min dim": lambda x: x.min(0, keepdim=True), "prod dim": lambda x: x.prod(0), "argmax dim": lambda x: x.argmax(0),
           "var": lambda x: x.var(correction=0), "std dim": lambda x: x.std(0, unbiased=False), "logsumexp": lambda x: x.logsumexp(0),
           "squeeze": lambda x: x.squeeze(-1), "unsqueeze": lambda x: x.unsqueeze(0), "flatten": lambda x: x.flatten(),
-          "cumsum": lambda x: x.cumsum(0)}[name]
+          "cumsum": lambda x: x.cumsum(0), "movedim": lambda x: x.movedim(0, -1),
+          "gather": lambda x: x.gather(0, L(x).tensor(0)), "nonzero": lambda x: x.nonzero(),
+          "expand": lambda x: x.expand(2, 3), "sort": lambda x: x.sort(), "cummax": lambda x: x.cummax(0),
+          "transpose": lambda x: x.transpose(0, -1)}[name]
     helper_test_op(None, fn, vals=[np.array(1.3)], name=f"{name} 0-d")
 
 

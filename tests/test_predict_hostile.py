@@ -39,7 +39,7 @@ def test_chunked_stream_equals_one_pass(env, capsys, monkeypatch):
     spec, model = checkpoint.rebuild(checkpoint.load("ck.npz"))
     pred, _, _ = run_batches(spec, model, np.load("x.npy"), TINY_CNN)
     rows = [line.split(",") for line in whole.splitlines()]
-    assert rows[0] == ["index", "sum"] and [int(r[0]) for r in rows[1:]] == list(range(20))
+    assert rows[0] == ["image", "sum"] and [int(r[0]) for r in rows[1:]] == list(range(20))
     assert [int(r[-1]) for r in rows[1:]] == pred.tolist()
 
 
@@ -73,7 +73,7 @@ def test_existing_out_needs_force_and_inputs_are_never_replaced(env, capsys):
         assert_user_error(predict.main, base + [own, "--force"], capsys, "own input")
         assert open(own, "rb").read() == before
     code, _, err = run_cli(predict.main, base + ["p.csv", "--force"], capsys)
-    assert code == 0 and open("p.csv").read().startswith("index,sum\n")
+    assert code == 0 and open("p.csv").read().startswith("image,sum\n")
 
 
 @pytest.mark.parametrize("out, words", [
@@ -117,5 +117,5 @@ def test_stdout_closed_early_ends_quietly(env):
     cmd = (f"{sys.executable} -m digitsum.predict --checkpoint ck.npz --images x.npy | head -2")
     done = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": root})
-    assert done.stdout.splitlines()[0] == "index,sum" and len(done.stdout.splitlines()) == 2
+    assert done.stdout.splitlines()[0] == "image,sum" and len(done.stdout.splitlines()) == 2
     assert done.stderr == "" and done.returncode == 141

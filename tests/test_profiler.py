@@ -57,6 +57,19 @@ def test_nothing_is_recorded_outside_the_context(rng):
         _small_step(rng)
 
 
+def test_record_function_as_a_decorator_nests_recursive_calls():
+    @record_function("fact")
+    def fact(n):
+        return 1 if n <= 1 else n * fact(n - 1)
+
+    with profile() as prof:
+        assert fact(4) == 24
+    facts = sorted((e for e in prof.events() if e.name == "fact"), key=lambda e: e.start_ns)
+    assert len(facts) == 4
+    for outer, inner in zip(facts, facts[1:]):
+        assert outer.start_ns <= inner.start_ns and inner.end_ns <= outer.end_ns
+
+
 def test_self_times_are_non_negative_and_sum_per_thread_to_at_most_wall_time(rng):
     x = mg.Tensor(rng.standard_normal((16, 8, 20, 24)).astype(np.float32), requires_grad=True)
     conv = nn.Conv2d(8, 16, 3, padding=1)
@@ -155,6 +168,10 @@ def test_table_sorting_row_limit_and_refusals(rng):
         prof.key_averages().table(sort_by="speed")
     with pytest.raises(ValueError, match="group_by_stack_n"):
         prof.key_averages(group_by_stack_n=5)
+    with pytest.raises(ValueError, match="export_stacks"):
+        prof.export_stacks("stacks.txt")
+    with pytest.raises(ValueError, match="export_memory_timeline"):
+        prof.export_memory_timeline("memory.html")
 
 
 @pytest.mark.parametrize("kwargs,word", [

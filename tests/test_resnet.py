@@ -1,4 +1,5 @@
-"""minigrad.models.resnet18 against a hand-built torch ResNet-18 (no torchvision here): names, forward, backward."""
+"""minigrad.models.resnet18 against a hand-built torch ResNet-18 (benchmarks.torch_models; no torchvision here):
+names, forward, backward."""
 import copy
 
 import numpy as np
@@ -10,52 +11,14 @@ import minigrad as mg
 from minigrad.convert import convert
 from minigrad.models import BasicBlock, load_resnet18_weights, resnet18
 
-
-class TorchBlock(tnn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(cout)
-        self.relu = tnn.ReLU()
-        self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False), tnn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + identity)
-
-
-class TorchResNet18(tnn.Module):
-    """torchvision.models.resnet18's module tree, written out."""
-
-    def __init__(self, num_classes=1000):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(3, 64, 7, 2, 3, bias=False)
-        self.bn1 = tnn.BatchNorm2d(64)
-        self.relu = tnn.ReLU()
-        self.maxpool = tnn.MaxPool2d(3, 2, 1)
-        cin = 64
-        for i, width in enumerate((64, 128, 256, 512)):
-            stride = 1 if i == 0 else 2
-            setattr(self, f"layer{i + 1}", tnn.Sequential(TorchBlock(cin, width, stride), TorchBlock(width, width, 1)))
-            cin = width
-        self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
-        self.fc = tnn.Linear(512, num_classes)
-
-    def forward(self, x):
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+from benchmarks.torch_models import resnet18 as torch_resnet18
 
 
 @pytest.fixture(scope="module")
 def torch_resnet(tmp_path_factory):
     """A torch ResNet-18 with random weights and non-trivial BN statistics, converted to .npz once."""
     torch.manual_seed(0)
-    net = TorchResNet18(num_classes=10)
+    net = torch_resnet18(torch, num_classes=10)
     with torch.no_grad():
         for m in net.modules():
             if isinstance(m, tnn.BatchNorm2d):
@@ -76,7 +39,7 @@ def _relative_error(got, expected):
 
 def test_state_dict_names_and_shapes_equal_torchvision():
     ours = {k: np.shape(getattr(v, "data", v)) for k, v in resnet18(num_classes=10).state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in TorchResNet18(num_classes=10).state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in torch_resnet18(torch, num_classes=10).state_dict().items()}
     assert ours == theirs
     assert "layer2.0.downsample.0.weight" in ours and "layer1.0.downsample.0.weight" not in ours
 

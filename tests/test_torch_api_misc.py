@@ -44,3 +44,8 @@ def test_contiguity_and_sizes():
         x = lib.zeros(2, 3)
         assert x.is_contiguous() and not x.t().is_contiguous()
         assert x.element_size() == 4 and x.nelement() == 6
+
+
+def test_tensor_class_with_sizes():
+    for lib in (torch, mg):
+        assert tuple(lib.Tensor(2, 3).shape) == (2, 3) and lib.Tensor([1, 2]).dtype == lib.float32

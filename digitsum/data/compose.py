@@ -18,12 +18,19 @@ Presets (measured on the course's published samples, see PRESETS):
   2-18 px with gaps from -3 px (overlap, strokes combined by max) to 28 px, each digit at its own random
   height (ink at least 3 px from the top and bottom edges); rows that would not fit are squeezed together, so the right part is often empty.
 - "grid": unscaled 28x28 digits in fixed 42-px slots (at most 4 digits), for debugging.
+- "broad": the digit reader's training distribution, wider than any one generator: a row height drawn from
+  14-32 px and each digit's ink height within +-20% of it (clipped to 14-32), aspect 0.75-1.3, slant +-0.35,
+  thinner/thicker strokes, peak ink 45-100% (these four on half of the digits, chosen at random; the
+  other half keep MNIST's shape and ink), gaps -4..25 px, shrunk (not the digits) when a row would not
+  fit (digitsum.data.digit_style does the per-digit variation). A Preset instance may be passed instead of a
+  name, e.g. dataclasses.replace(PRESETS["broad"], height=(24, 26), height_jitter=0) for a test set.
 Pure NumPy, vectorised over images; one scatter per digit slot.
 """
 from dataclasses import dataclass
 
 import numpy as np
 
+from digitsum.data.digit_style import restyle
 from digitsum.data.shapes import H, W
 
 CHUNK = 4096  # images per vectorised step: bounds the temporaries to a few tens of MB
@@ -36,12 +43,29 @@ class Preset:
     gap: tuple = (-3, 28)       # gap between neighbouring ink boxes, px (negative = overlap)
     vmargin: int = 3            # minimum distance of ink from the top and bottom edges
     grid: bool = False          # fixed 42-px slots instead of random placement
+    height: tuple = None        # row ink height range, px (None: use scale); see digit_style
+    height_jitter: float = 0.0  # each digit's height = row height * (1 +- this), clipped to `height`
+    aspect: tuple = (1.0, 1.0)  # width factor on top of the height scale
+    slant: tuple = (0.0, 0.0)   # shear dx/dy
+    stroke: tuple = (0.0, 0.0, 0.0)  # probabilities of thin, thick, thicker strokes
+    ink: tuple = (1.0, 1.0)     # peak ink intensity, fraction of the digit's own
+    fit_gaps: bool = False      # a row too wide for the canvas shrinks its gaps first (else positions)
+    styled: float = 1.0         # fraction of digits given the aspect/slant/stroke/ink variation
 
 
 # "tight": the course preset with neighbouring ink boxes -3..3 px apart (touching/overlapping digits),
 # a harder test of reading digits apart.
-PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3))}
-MAX_DIGITS = {"course": 8, "grid": 4, "tight": 8}
+# "broad": see the module docstring; the ranges were chosen to cover what hand-written digit rows look like
+# (the course samples, other generators), not fitted to one source.
+PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3)),
+           "broad": Preset(gap=(-4, 25), height=(14, 32), height_jitter=0.2, aspect=(0.75, 1.3),
+                           slant=(-0.35, 0.35), stroke=(0.15, 0.2, 0.1), ink=(0.45, 1.0), fit_gaps=True,
+                           styled=0.5)}
+
+
+def max_digits(preset):
+    """How many digits a row of this preset (name or Preset) can hold."""
+    return 4 if preset.grid else 8
 
 
 def ink_boxes(patches):
@@ -83,6 +107,8 @@ def _layout(rng, preset, present, w, h):
         return x, np.full((n, D), 6)  # the 28x28 frame sits at (42j+7, 6); caller adds the ink offset
     gaps = rng.integers(preset.gap[0], preset.gap[1] + 1, size=(n, D))
     gaps[:, 0] = rng.integers(preset.left[0], preset.left[1] + 1, size=n)
+    if preset.fit_gaps:
+        gaps = _fit_gaps(gaps, present, w, preset.gap[0])
     step = np.where(present, gaps, 0) + np.concatenate([np.zeros((n, 1), w.dtype), w[:, :-1]], axis=1)
     x = np.maximum(np.cumsum(step, axis=1), 0)
     last = present.sum(axis=1) - 1
@@ -98,13 +124,36 @@ def _layout(rng, preset, present, w, h):
     return x, y
 
 
+def _fit_gaps(gaps, present, w, min_gap):
+    """Shrink the gaps between digits (towards min_gap, all by one factor) of rows wider than the canvas,
+    so that big digits do not pile onto each other; rows that still do not fit are squeezed by _layout."""
+    inner = present.copy()
+    inner[:, 0] = False
+    slack = np.where(inner, gaps - min_gap, 0)
+    need = gaps[:, 0] + w.sum(axis=1) + np.where(inner, gaps, 0).sum(axis=1) - W
+    factor = np.clip(1 - need / np.maximum(slack.sum(axis=1), 1), 0, 1)
+    shrunk = min_gap + np.floor(slack * factor[:, None]).astype(gaps.dtype)
+    return np.where(inner & (need > 0)[:, None], shrunk, gaps)
+
+
+def _row_heights(rng, preset, n, D):
+    """Each digit's ink height: a row height from preset.height, jittered per digit, clipped to the range."""
+    lo, hi = preset.height
+    row = rng.uniform(lo, hi, size=(n, 1))
+    jitter = rng.uniform(-preset.height_jitter, preset.height_jitter, size=(n, D))
+    return np.clip(row * (1 + jitter), lo, hi).ravel()
+
+
 def _compose_chunk(images, labels, rng, n, preset, digits, scale):
     D = digits[1]
     count = rng.integers(digits[0], digits[1] + 1, size=n)
     present = np.arange(D)[None, :] < count[:, None]
     index = rng.integers(0, len(images), size=(n, D))
     patches = images[index.ravel()]
-    if not preset.grid and (scale[0] != 1.0 or scale[1] != 1.0):
+    if preset.height is not None:
+        patches = restyle(patches, rng, _row_heights(rng, preset, n, D), preset.aspect, preset.slant,
+                          preset.stroke, preset.ink, preset.styled)
+    elif not preset.grid and (scale[0] != 1.0 or scale[1] != 1.0):
         s = rng.uniform(scale[0], scale[1], size=n * D)
         patches = rescale(patches, s)
     P = patches.shape[1]
@@ -135,20 +184,28 @@ def _compose_chunk(images, labels, rng, n, preset, digits, scale):
     return X, np.where(present, labels[index], 0).sum(axis=1).astype(np.int64), records
 
 
+def get_preset(preset):
+    """A Preset from its name (ValueError naming the choices if unknown) or as given."""
+    if isinstance(preset, Preset):
+        return preset
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
 def check_digits(digits, preset):
     """Normalise digits (int or (A, B)) and check it against the preset's capacity; ValueError if bad."""
     a, b = (digits, digits) if np.isscalar(digits) else tuple(digits)
     a, b = int(a), int(b)
-    if not 1 <= a <= b <= MAX_DIGITS[preset]:
-        raise ValueError(f"digits must be 1 <= A <= B <= {MAX_DIGITS[preset]} for preset {preset!r}, got {a}-{b}")
+    most = max_digits(get_preset(preset))
+    if not 1 <= a <= b <= most:
+        raise ValueError(f"digits must be 1 <= A <= B <= {most} for preset {preset!r}, got {a}-{b}")
     return a, b
 
 
 def compose(images, labels, n, rng=None, seed=None, preset="course", digits=(4, 4), scale=None):
     """Generate n composites; see the module docstring. rng (a numpy Generator) wins over seed."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-    p = PRESETS[preset]
+    p = get_preset(preset)
     digits = check_digits(digits, preset)
     scale = tuple(float(v) for v in (scale or p.scale))
     if not 0.25 <= scale[0] <= scale[1] <= 1.9:  # 1.9: a 20-px ink box must still fit the 40-px canvas

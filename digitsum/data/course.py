@@ -106,9 +106,11 @@ def _read_manifest(folder):
     try:
         manifest = json.loads(p.read_text())
         files, digits = manifest["files"], manifest["generator"]["digits"]
-        if not isinstance(files, dict) or len(digits) != 2:
+        if (not isinstance(files, dict) or len(digits) != 2 or not all(type(d) is int for d in digits)
+                or not all(isinstance(v, str) and os.path.basename(n) == n not in ("", ".", "..")
+                           for n, v in files.items())):
             raise ValueError
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, RecursionError):
         raise UserError(f"{p}: not a valid digitsum manifest") from None
     return manifest
 

@@ -74,9 +74,9 @@ def check_pixels(a, path):
 
 
 def to_uint8(block):
-    """One checked chunk as uint8 (floats rounded to the nearest integer)."""
+    """One checked chunk as a uint8 copy in memory (floats rounded to the nearest integer)."""
     if block.dtype == np.uint8:
-        return np.ascontiguousarray(block)
+        return np.array(block)
     return np.rint(block).astype(np.uint8) if block.dtype.kind == "f" else block.astype(np.uint8)
 
 

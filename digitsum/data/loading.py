@@ -1,6 +1,6 @@
 """What training reads: the course folder split into train/validation/test, normalisation, fresh composites.
 
-  load_splits(data, val_fraction, split_seed, train_size=None) -> {"folder", "train", "val", "test"}: the
+  load_splits(data, val_fraction, split_seed, train_size=None) -> {"folder", "train", "val", "test", "generator"}: the
       folder digitsum.data.course.ensure_data picks, validated and split; each split (uint8 images, int64 sums).
   split_indices(n, val_fraction=0.1, seed=0) / train_val_split(x, y, val_fraction=0.1, seed=0): a
       deterministic partition of a training folder into train and validation images.
@@ -50,7 +50,8 @@ def load_splits(data, val_fraction, split_seed, train_size=None):
         raise UserError(f"{folder}: {len(d['train_x'])} training images are too few for a train/validation split")
     as_int = lambda v: np.asarray(v, np.int64)
     return {"folder": os.path.abspath(folder), "train": (tx, as_int(ty)), "val": (vx, as_int(vy)),
-            "test": (d["test_x"], as_int(d["test_y"]))}
+            "test": (d["test_x"], as_int(d["test_y"])),
+            "generator": d.manifest["generator"] if d.manifest else None}
 
 
 def normalize(x):

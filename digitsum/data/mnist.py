@@ -160,7 +160,7 @@ def load_cache(folder=None):
         return None  # mnist.json is written last, so an npz without it is an unfinished cache: refetch
     try:
         expected = json.loads(record.read_text())["sha256"]
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, RecursionError):
         raise UserError(f"{record}: unreadable cache record; delete {npz} and {record} to refetch") from None
     if sha256_file(npz) != expected:
         raise UserError(f"{npz}: checksum mismatch (corrupt cache); delete it and {record} to refetch")

@@ -1,6 +1,6 @@
 """Scores for predicted sums: exact-match accuracy, mean absolute error, per-sum accuracy, confusion.
 
-Everything here works on integer sums (0-36) as numpy arrays, whatever model produced them, so the
+Everything here works on integer sums (0-36 for four digits, up to 9 x the digit count) as numpy arrays, whatever model produced them, so the
 training loop, `evaluate` and the plots share one definition of "accuracy".
 """
 import numpy as np
@@ -20,20 +20,24 @@ def mae(pred, true):
     return float(np.mean(np.abs(pred - true))) if len(true) else float("nan")
 
 
-def confusion(pred, true, num=NUM_SUMS):
-    """(num, num) int64 matrix; row = true sum, column = predicted sum."""
-    pred = np.clip(np.asarray(pred, np.int64), 0, num - 1)
-    true = np.clip(np.asarray(true, np.int64), 0, num - 1)
+def confusion(pred, true, num=None):
+    """(num, num) int64 matrix; row = true sum, column = predicted sum. num defaults to the largest sum
+    present + 1, at least NUM_SUMS, so a 5-digit sum of 45 gets its own row instead of landing in 36."""
+    pred, true = np.asarray(pred, np.int64), np.asarray(true, np.int64)
+    if num is None:
+        num = max(NUM_SUMS, int(pred.max(initial=0)) + 1, int(true.max(initial=0)) + 1)
+    if (pred < 0).any() or (true < 0).any() or (pred >= num).any() or (true >= num).any():
+        raise ValueError(f"confusion: sums must lie in 0..{num - 1}")
     m = np.zeros((num, num), np.int64)
     np.add.at(m, (true, pred), 1)
     return m
 
 
-def per_sum_accuracy(pred, true, num=NUM_SUMS):
+def per_sum_accuracy(pred, true, num=None):
     """{sum: (accuracy, count)} for every true sum that occurs at least once."""
     m = confusion(pred, true, num)
     counts = m.sum(axis=1)
-    return {int(s): (float(m[s, s] / counts[s]), int(counts[s])) for s in range(num) if counts[s] > 0}
+    return {int(s): (float(m[s, s] / counts[s]), int(counts[s])) for s in range(len(m)) if counts[s] > 0}
 
 
 def summarize(pred, true):

@@ -116,3 +116,22 @@ def draw_predictions(images, readings, pred, true, path, ncols=3, dpi=80):
     fig.tight_layout(pad=0.3)
     save_figure(fig, path, dpi=dpi)
     return path
+
+
+def plot_layer_times(layers, path, title):
+    """profile.png: time per layer as horizontal bars split into forward and backward.
+    layers: [(layer name, forward ms, backward ms)], drawn in the given order from the top."""
+    names = [n for n, _, _ in layers]
+    fwd = np.array([f for _, f, _ in layers])
+    bwd = np.array([b for _, _, b in layers])
+    fig = _new_figure(9, 1.5 + 0.28 * len(layers))
+    ax = fig.subplots()
+    ys = np.arange(len(layers))[::-1]
+    ax.barh(ys, fwd, color="tab:blue", label="forward")
+    ax.barh(ys, bwd, left=fwd, color="tab:orange", label="backward")
+    ax.set_yticks(ys, names, fontsize=8)
+    ax.set(xlabel="time on the calling thread (ms, summed over the profiled steps)", title=title)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    save_figure(fig, path)

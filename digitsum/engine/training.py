@@ -144,8 +144,9 @@ def restore(run):
 
 
 @quiet_overflow
-def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
-    """One pass over (x, y) in an order drawn from (seed, epoch). Returns (loss, acc, seconds)."""
+def train_epoch(spec, model, opt, sched, x, y, cfg, epoch, on_step=None):
+    """One pass over (x, y) in an order drawn from (seed, epoch). Returns (loss, acc, seconds).
+    on_step() runs after every optimiser step."""
     rng = np.random.default_rng([cfg["seed"], epoch])
     seed_everything(cfg["seed"], epoch)
     order = spec.epoch_order(y, epoch, rng)
@@ -168,6 +169,8 @@ def train_epoch(spec, model, opt, sched, x, y, cfg, epoch):
             opt.step()
             if sched is not None:
                 sched.step()
+            if on_step is not None:
+                on_step()
             loss_sum += value * len(idx)
             correct += int((spec.predict(out.data) == y[idx]).sum())
             seen += len(idx)
@@ -206,13 +209,19 @@ def end_of_epoch(run, epoch, trained, n_images, val_enc):
     _plot(plots.plot_curves, state.history, os.path.join(run.out, "curves.png"))
 
 
-def run_one(cfg, data, out):
-    """Train (or continue) the run in folder `out`; return its final metrics dict."""
+def run_one(cfg, data, out, on_step=None):
+    """Train (or continue) the run in folder `out`; return its final metrics dict. on_step() runs after
+    every optimiser step."""
     run = start(cfg, data, out)
     restore(run)
     spec, mc = run.spec, cfg["model_config"]
     tx, ty = data["train"]
-    fresh = FreshComposites(seed=cfg["seed"], n=len(tx)) if cfg["fresh_composites"] else None
+    fresh = None
+    if cfg["fresh_composites"]:
+        # the same generator settings as the folder's own composites (course preset for course files)
+        gen = data.get("generator") or {}
+        fresh = FreshComposites(seed=cfg["seed"], n=len(tx), preset=gen.get("preset", "course"),
+                                digits=tuple(gen.get("digits", (4, 4))), scale=gen.get("scale"))
     train_enc = None if fresh else spec.encode_dataset(tx, mc)
     val_enc = spec.encode_dataset(data["val"][0], mc)
     for epoch in range(run.state.epoch, cfg["epochs"]):
@@ -220,7 +229,7 @@ def run_one(cfg, data, out):
             ex, ey = fresh.epoch(epoch)
             train_enc, ty = spec.encode_dataset(ex, mc), np.asarray(ey, np.int64)
         try:
-            trained = train_epoch(spec, run.model, run.opt, run.sched, train_enc, ty, cfg, epoch)
+            trained = train_epoch(spec, run.model, run.opt, run.sched, train_enc, ty, cfg, epoch, on_step=on_step)
         except Diverged as e:
             raise Diverged(f"{e}: stopping; {_last_good(run)}. Try a lower --lr.") from None
         end_of_epoch(run, epoch, trained, len(ty), val_enc)

@@ -12,6 +12,8 @@ Attributes:
     model_config: dict              JSON-able; stored in every checkpoint, so build(model_config) rebuilds
                                     the model with no other flags
     train_defaults: dict            this family's overrides of DEFAULT_TRAINING
+    max_sum: int                    the largest sum predict can return, default 36 (a family that counts the
+                                    digits itself reads more, e.g. 54); evaluate accepts labels up to it
 
 Required methods:
     build(config) -> nn.Module                       a fresh, initialised model
@@ -47,6 +49,7 @@ Defaults, written down:
   The test metrics are those of the best-validation epoch's weights (best.npz).
 """
 from digitsum.data.loading import normalize
+from digitsum.data.shapes import MAX_SUM
 
 # Training hyper-parameters every model gets unless its train_defaults override them.
 DEFAULT_TRAINING = {
@@ -73,6 +76,7 @@ class ModelSpec:
     read_digits = None
     init_from = None
     init_from_config = {}
+    max_sum = MAX_SUM
 
     def build(self, config):
         raise NotImplementedError(f"{type(self).__name__}.build")

@@ -8,13 +8,16 @@ from .activation import add_relu, dropout, log_softmax, logsumexp, relu, sigmoid
 from .conv import conv2d, conv_transpose2d, fold, linear, unfold
 from .conv_pool_1d import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, conv1d, conv_transpose1d,
                            max_pool1d, max_unpool1d)
-from .conv_pool_3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, max_pool3d
+from .conv_pool_3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d,
+                           max_pool3d)
 from .loss import cross_entropy, mse_loss, nll_loss
+from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from .normalization import batch_norm
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 
-__all__ = ["add_relu", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "linear",
-           "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+__all__ = ["add_relu", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold",
+           "fold", "linear", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "relu", "sigmoid", "tanh",
-           "dropout", "batch_norm", "softmax", "log_softmax", "logsumexp", "cross_entropy", "nll_loss", "mse_loss"]
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d",
+           "lp_pool3d", "relu", "sigmoid", "tanh", "dropout", "batch_norm", "softmax", "log_softmax", "logsumexp",
+           "cross_entropy", "nll_loss", "mse_loss"]

@@ -9,11 +9,11 @@ maximum in (d, h, w) order wins.
 """
 import numpy as np
 
-from ..kernels._checks import check_bias, check_groups, check_positive, shape_str, triple
+from ..kernels._checks import check_bias, check_groups, check_positive, check_weight_sizes, shape_str, triple
 from ..creation import cat
 from ..tensor import Tensor
 from ._util import as_tensor
-from .conv import conv2d
+from .conv import conv2d, conv_transpose2d
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
 
@@ -54,6 +54,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     check_positive(op, "stride", s)
     check_positive(op, "dilation", dil)
     check_groups(op, groups, w.shape)
+    check_weight_sizes(op, groups, w.shape)
     check_bias(op, w.shape, None if bias is None else bias.shape, w.shape[0])
     (lo, hi), pad_hw = _depth_padding(padding, w.shape[2], dil[0], s, op)
 
@@ -159,3 +160,50 @@ def adaptive_avg_pool3d(input, output_size):
         y = adaptive_avg_pool2d(x.reshape(N, C * D, H, W), tuple(o[1:]))
         return _over_depth("adaptive_avg_pool3d", y, N, C, D, adaptive_avg_pool2d, (o[0], None))
     return _batched("adaptive_avg_pool3d", input, run)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Per kernel depth offset k, conv_transpose2d of every input depth slice; slice i lands at output depth
+    i*stride - padding + k*dilation: zero-inserted by the stride, shifted by k*dilation, summed, cropped."""
+    op = "conv_transpose3d"
+    w = as_tensor(weight)
+    if w.ndim != 5:
+        raise ValueError(f"{op}: expected a 5-D weight (Cin, Cout/groups, kd, kh, kw), got weight of size "
+                         f"{shape_str(w.shape)}")
+    s, dil = triple(stride, "stride", op), triple(dilation, "dilation", op)
+    p, opad = triple(padding, "padding", op), triple(output_padding, "output_padding", op)
+    check_positive(op, "stride", s)
+    check_positive(op, "dilation", dil)
+    check_groups(op, groups, w.shape)
+    check_weight_sizes(op, groups, w.shape)
+    check_bias(op, w.shape, None if bias is None else bias.shape, w.shape[1] * groups)
+    if min(p) < 0 or min(opad) < 0 or any(o >= si and o >= di for o, si, di in zip(opad, s, dil)):
+        raise ValueError(f"{op}: padding must be >= 0 and output padding smaller than either stride or dilation, "
+                         f"got padding={p}, output_padding={opad}, stride={s}, dilation={dil}")
+    kd = w.shape[2]
+
+    def run(x):
+        N, C, D, H, W = x.shape
+        if C != w.shape[0]:
+            raise ValueError(f"{op}: given transposed=1, weight of size {shape_str(w.shape)}, expected "
+                             f"input{shape_str(x.shape)} to have {w.shape[0]} channels, but got {C} channels instead")
+        Do = (D - 1) * s[0] - 2 * p[0] + dil[0] * (kd - 1) + opad[0] + 1
+        if Do < 1:
+            raise ValueError(f"{op}: given input depth {D}, calculated output depth {Do}: output size is too small")
+        planes = x.permute(0, 2, 1, 3, 4).reshape(N * D, C, H, W)
+        full = max((D - 1) * s[0] + dil[0] * (kd - 1) + 1, p[0] + Do)   # depth before cropping the padding
+        out = None
+        for k in range(kd):
+            y = conv_transpose2d(planes, w[:, :, k], None, s[1:], p[1:], opad[1:], groups, dil[1:])
+            y = y.reshape((N, D) + y.shape[1:])
+            rest = y.shape[2:]
+            if s[0] > 1:  # slice i to depth i*stride: interleave stride-1 zero slices, drop the trailing ones
+                z = Tensor(np.zeros((N, D, s[0] - 1) + rest, y.dtype))
+                y = cat([y.unsqueeze(2), z], 2).reshape((N, D * s[0]) + rest)[:, :(D - 1) * s[0] + 1]
+            before, after = k * dil[0], full - k * dil[0] - y.shape[1]
+            parts = [Tensor(np.zeros((N, n) + rest, y.dtype)) for n in (before, after)]
+            y = cat([parts[0], y, parts[1]], 1)
+            out = y if out is None else out + y
+        out = out[:, p[0]:p[0] + Do].permute(0, 2, 1, 3, 4)
+        return out if bias is None else out + as_tensor(bias).reshape(1, -1, 1, 1, 1)
+    return _batched(op, input, run)

@@ -114,6 +114,15 @@ def _check_ranks(op, x_shape, w_shape, w_layout):
         raise ValueError(f"{op}: expected a 4-D weight {w_layout}, got weight of size {shape_str(w_shape)}")
 
 
+def check_weight_sizes(op, groups, w_shape):
+    """torch's rule: at least one filter, and kernels of at least one tap per axis."""
+    if w_shape[0] < 1:
+        raise ValueError(f"{op}: given groups={groups}, expected weight to be at least 1 at dimension 0, but got "
+                         f"weight of size {shape_str(w_shape)} instead")
+    if min(w_shape[2:]) < 1:
+        raise ValueError(f"{op}: kernel size should be greater than zero, but got weight of size {shape_str(w_shape)}")
+
+
 def check_bias(op, w_shape, b_shape, n_out):
     if b_shape is not None and tuple(b_shape) != (n_out,):
         raise ValueError(f"{op}: given weight of size {shape_str(w_shape)}, expected bias to be 1-dimensional "
@@ -128,6 +137,7 @@ def conv2d_geometry(x_shape, w_shape, b_shape, stride, padding, dilation, groups
     check_positive(op, "stride", (sh, sw))
     check_positive(op, "dilation", (dh, dw))
     check_groups(op, groups, w_shape)
+    check_weight_sizes(op, groups, w_shape)
     N, C, H, W = x_shape
     Cout, Cg, kh, kw = w_shape
     if C != Cg * groups:
@@ -157,8 +167,8 @@ def conv2d_geometry(x_shape, w_shape, b_shape, stride, padding, dilation, groups
 
 def conv_transpose2d_geometry(x_shape, w_shape, b_shape, stride, padding, output_padding, groups, dilation,
                               op="conv_transpose2d"):
-    """Validate conv_transpose2d's arguments -> the ConvGeometry of the convolution it transposes:
-    that conv maps the (N, Cout, Ho, Wo) output back to the (N, Cin, H, W) input with weight w (Cin, Cout/g, kh, kw)."""
+    """Validate conv_transpose2d's arguments -> the ConvGeometry of the convolution it transposes: that conv
+    maps the (N, Cout, Ho, Wo) output back to the (N, Cin, H, W) input with weight w (Cin, Cout/g, kh, kw)."""
     _check_ranks(op, x_shape, w_shape, "(Cin, Cout/groups, kh, kw)")
     (sh, sw), (dh, dw) = pair(stride, "stride", op), pair(dilation, "dilation", op)
     (ph, pw), (oph, opw) = pair(padding, "padding", op), pair(output_padding, "output_padding", op)
@@ -171,6 +181,7 @@ def conv_transpose2d_geometry(x_shape, w_shape, b_shape, stride, padding, output
         raise ValueError(f"{op}: output padding must be smaller than either stride or dilation, but got "
                          f"output_padding={(oph, opw)}, stride={(sh, sw)}, dilation={(dh, dw)}")
     check_groups(op, groups, w_shape)
+    check_weight_sizes(op, groups, w_shape)
     N, C, H, W = x_shape
     Cin, Cog, kh, kw = w_shape
     if C != Cin:

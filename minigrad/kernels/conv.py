@@ -121,7 +121,10 @@ def _backward(x, gout, w3, geo, need_x, need_w, need_b):
                 acc += np.matmul(_by_group(cols, G), np.swapaxes(gout_g, -1, -2), out=gwt_c)
             if need_x:
                 gcols = cols_buf[:K * nb * L].reshape(K, nb * L)
-                np.matmul(w3t, gout_g, out=_by_group(gcols, G))
+                if Cout == G > 1:  # one output channel per group: an outer product, which numpy's batched
+                    np.multiply(w3t, gout_g, out=_by_group(gcols, G))  # matmul ran 4x slower than this
+                else:
+                    np.matmul(w3t, gout_g, out=_by_group(gcols, G))
                 col2im(gcols, geo.kh, geo.kw, geo.sh, geo.sw, geo.ph, geo.pw, geo.dh, geo.dw, geo.Ho, geo.Wo,
                        gx[n0:n0 + nb])
         return gwt_acc

@@ -37,8 +37,10 @@ def read_weights(path):
     if MANIFEST_KEY in arrays:
         try:
             manifest = json.loads(str(arrays.pop(MANIFEST_KEY)))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise WeightsError(f"{path} has a corrupt manifest") from None
+        if not isinstance(manifest, dict):
+            raise WeightsError(f"{path} has a corrupt manifest (a {type(manifest).__name__}, not an object)")
     return arrays, manifest
 
 

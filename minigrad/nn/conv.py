@@ -1,4 +1,4 @@
-"""Conv1d/2d/3d and ConvTranspose1d/2d with torch's arguments, attribute names, state_dict keys and default
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d with torch's arguments, attribute names, state_dict keys and default
 initialisation. Conv weight: (out, in/groups, *kernel); transposed weight: (in, out/groups, *kernel)."""
 import numpy as np
 
@@ -55,6 +55,9 @@ class _ConvNd(Module):
         dtype = np.float32 if dtype is None else dtype
         self.weight = Parameter(np.empty(shape + self.kernel_size, dtype))
         self.register_parameter("bias", Parameter(np.empty(out_channels, dtype)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
         reset_weight_and_bias(self.weight, self.bias)  # fan_in from weight.shape[1:], as torch
 
     def extra_repr(self):
@@ -125,6 +128,14 @@ class Conv3d(Conv2d):
 
     def forward(self, input):
         return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose3d(ConvTranspose2d):
+    dims = 3
+
+    def forward(self, input, output_size=None):
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
 
 
 class ConvTranspose1d(ConvTranspose2d):

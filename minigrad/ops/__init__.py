@@ -10,4 +10,4 @@ from .elementwise import (Abs, Acos, Acosh, Asin, Asinh, Atan, Atanh, Cast, Ceil
 from .scan import CumProd, LogCumSumExp  # noqa: F401
 from .reduce import CumSum, Max, Mean, Prod, StdFromVar, Sum  # noqa: F401
 from .shape import (Cat, Expand, Flip, Gather, GetItem, Repeat, Reshape, Scatter, SetItem, Stack,  # noqa: F401
-                    Transpose, as_index)
+                    Transpose, ViewScatter, as_index)

@@ -230,14 +230,13 @@ class MatMul(Function):
             name = ("mat1", "mat2") if a.ndim == b.ndim == 2 else ("self", "other")
             raise RuntimeError(f"{name[0]} and {name[1]} shapes cannot be multiplied "
                                f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            return a @ b
         except ValueError:
             raise RuntimeError(f"matmul: the batch dimensions of {list(a.shape)} and {list(b.shape)} do not "
                                f"broadcast") from None
-        ctx.shapes = (a.shape, b.shape)
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        return a @ b
 
     @staticmethod
     def backward(ctx, g):

@@ -20,6 +20,7 @@ def as_index(index):
 
 class Reshape(Function):
     is_view = True
+    view = staticmethod(lambda a, shape: a.reshape(shape))
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -33,6 +34,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     is_view = True
+    view = staticmethod(lambda a, axes: a.transpose(axes))
 
     @staticmethod
     def forward(ctx, a, axes):
@@ -52,6 +54,7 @@ def _is_basic_index(idx):
 
 class GetItem(Function):
     is_view = True
+    view = staticmethod(lambda a, index: a[index])
 
     @staticmethod
     def forward(ctx, a, index):
@@ -111,6 +114,7 @@ class SetItem(Function):
 
 class Expand(Function):
     is_view = True
+    view = staticmethod(lambda a, shape: np.broadcast_to(a, shape))
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -191,3 +195,27 @@ class Scatter(Function):
         gs = np.zeros(ctx.src_shape, dtype=g.dtype)
         gs[ctx.region] = g[ctx.full]
         return ga, gs
+
+
+def through_views(array, chain):
+    """Apply a view chain (the (view Function, args, kwargs) steps that made a view from its base) to an array."""
+    for cls, args, kwargs in chain:
+        array = cls.view(array, *args, **kwargs)
+    return array
+
+
+class ViewScatter(Function):
+    """A base tensor after an in-place change made through one of its views (torch's CopySlices). Its array
+    already holds the new values; the gradient of the region the view sees goes to the view's new value and
+    the rest to the base's old history."""
+
+    @staticmethod
+    def forward(ctx, base, view_value, chain=()):
+        ctx.chain = chain
+        return base
+
+    @staticmethod
+    def backward(ctx, g):
+        g_base = g.copy()
+        through_views(g_base, ctx.chain)[...] = 0
+        return g_base, np.array(through_views(g, ctx.chain))

@@ -201,6 +201,12 @@ class profile:
     def export_chrome_trace(self, path):
         export_chrome_trace(self._events, self._thread_names, path)
 
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        _refuse("export_stacks", "minigrad records no Python stacks (with_stack); use key_averages(group_by_module=True)")
+
+    def export_memory_timeline(self, path, device=None):
+        _refuse("export_memory_timeline", "minigrad records time and FLOPs, not allocations")
+
 
 class record_function(ContextDecorator):
     """with record_function("name"): ... marks a user range (nested ranges nest); also a decorator."""
@@ -208,6 +214,10 @@ class record_function(ContextDecorator):
     def __init__(self, name, args=None):
         self.name = str(name)
         self._event = self._recorder = None
+
+    def _recreate_cm(self):
+        """As a decorator: a fresh range per call, so recursive and concurrent calls each get theirs."""
+        return record_function(self.name)
 
     def __enter__(self):
         self._recorder = state.current
