@@ -129,7 +129,8 @@ def _where_section(res):
     lines = ["## Where the time goes (minigrad.profiler)", "",
              "Per step, averaged over the profiled steps. Op times are on the calling thread (a conv includes "
              "waiting for its kernel workers); `worker:` rows are the workers' busy time. % of peak uses the "
-             "sgemm roofline timed just before profiling."]
+             "sgemm roofline timed just before profiling; FLOPs are direct-convolution counts, so Winograd "
+             "layers show an effective rate."]
     for name, w in res["where"].items():
         peak = w["peak_gflops"]
         util = 100.0 * w["worker_busy_ms"] / (max(w["workers"], 1) * w["wall_ms"])

@@ -1,7 +1,8 @@
 """"Where the time goes": minigrad.profiler over a few steps of a network, reduced to JSON-able rows
 (per op and per layer, with GFLOP/s and the share of the sgemm peak measured just before).
 
-The profiler's op times are on the calling thread: a conv's time includes waiting for the kernel workers,
+FLOPs are direct-convolution/GEMM counts, so layers on Winograd show an effective rate (it can exceed the
+sgemm peak). The profiler's op times are on the calling thread: a conv's time includes waiting for the kernel workers,
 whose busy time appears separately as `worker: <op>` rows; utilisation = worker busy time / (workers x wall).
 """
 import time

@@ -16,7 +16,8 @@ class ArgumentParser(convert.ArgumentParser):
 
 
 def run(main, argv=None):
-    """Call `main(argv)`; turn a UserError into `error: ...` and exit 2, with no traceback."""
+    """Call `main(argv)`; turn a UserError (or an OSError on a path) into `error: ...` and exit 2, with no
+    traceback."""
     try:
         code = main(argv)
     except UserError as e:
@@ -30,4 +31,9 @@ def run(main, argv=None):
         # Python from reporting the same broken pipe again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
+    except OSError as e:
+        # A path the user gave (or $DIGITSUM_HOME) that cannot be read or written: one line, not a traceback.
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        sys.exit(2)
     sys.exit(code or 0)

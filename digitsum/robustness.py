@@ -70,7 +70,8 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def draw(rows, path):
+def draw(rows, path, baseline=None, baseline_label="before"):
+    """Accuracy against height and gap; baseline: another checkpoint's rows, drawn grey for comparison."""
     from digitsum.engine.plots import _new_figure, save_figure
     fig = _new_figure(10, 3.6)
     for k, (group, xs, xlabel) in enumerate((("height", [lo + 1 for lo in HEIGHT_BINS], "digit ink height, px"),
@@ -79,10 +80,14 @@ def draw(rows, path):
         sel = [r for r in rows if r["group"] == group]
         ax.plot(xs, [100 * r["exact_sum"] for r in sel], "o-", label="exact sum")
         ax.plot(xs, [100 * r["digits"] for r in sel], "s--", label="digits")
+        if baseline is not None:
+            ax.plot(xs, [100 * r["exact_sum"] for r in baseline if r["group"] == group], "o:", color="grey",
+                    label=f"exact sum, {baseline_label}")
         ax.axhline(97, color="grey", lw=0.8, ls=":")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy, %")
-        ax.set_ylim(min(90, *(100 * r["exact_sum"] - 1 for r in sel)), 100.2)
+        low = [100 * r["exact_sum"] for r in sel + [b for b in baseline or [] if b["group"] == group]]
+        ax.set_ylim(min(90, min(low) - 1), 100.2)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
     fig.tight_layout()
@@ -95,6 +100,7 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=1000, help="images per test set (default 1000)")
     p.add_argument("--json", metavar="OUT", help="also write the rows as JSON")
     p.add_argument("--figure", metavar="PNG", help="draw accuracy against height and gap")
+    p.add_argument("--baseline", metavar="JSON", help="rows of another checkpoint (--json) to draw in grey")
     a = p.parse_args(argv)
     if a.n < 1:
         raise UserError("--n must be at least 1")
@@ -104,7 +110,14 @@ def main(argv=None):
         from digitsum.engine.runs import write_json
         write_json(a.json, rows)
     if a.figure:
-        draw(rows, a.figure)
+        baseline = None
+        if a.baseline:
+            try:
+                with open(a.baseline) as f:
+                    baseline = json.load(f)
+            except (OSError, ValueError) as e:
+                raise UserError(f"{a.baseline}: not a robustness JSON file ({e})") from None
+        draw(rows, a.figure, baseline)
     return 0
 
 

@@ -107,3 +107,15 @@ def test_partial_vgg16_conversions_of_killed_fetches_are_removed(tmp_path):
 def test_crafted_manifest_is_one_line(folder, capsys, manifest):
     (folder / "manifest.json").write_text(manifest)
     assert_user_error(data_cli.main, ["check", "d"], capsys, "not a valid digitsum manifest")
+
+
+def test_an_os_error_on_a_path_is_one_line_and_a_weights_home_under_a_file_too(tmp_path, capsys):
+    from digitsum import weights
+
+    def main(argv):
+        open(tmp_path / "missing" / "x.csv", "w")
+    assert_user_error(main, [], capsys, f"{tmp_path / 'missing' / 'x.csv'}: No such file or directory")
+    (tmp_path / "afile").write_text("x")
+    assert_user_error(weights.main, ["vgg16", "--home", str(tmp_path / "afile" / "sub")], capsys,
+                      "cannot create the weights folder (Not a directory)")
+    assert (tmp_path / "afile").read_text() == "x"

@@ -60,6 +60,7 @@ def test_predict_and_readout_show_digits_and_sum():
     out = confident_output([[0, 8, 8, 0, 3, 0, 6, 6, 0, 2, 0], [10, 0, 10, 0, 10, 0, 10, 0, 10, 0, 0]])
     np.testing.assert_array_equal(SPEC.predict(out), [15, 45])
     assert readouts(SPEC, out) == ["7 2 5 1 -> 15", "9 9 9 9 9 -> 45"]
+    assert readouts(models.get("regressor"), np.array([[15.2], [44.0]])) is None  # reads no digits
 
 
 def test_digit_accuracy_compares_positions():

@@ -69,13 +69,14 @@ def dependency_picture():
         uses[layer(name)] |= {layer(m) for m in imports(path, ds)} | {f"minigrad.{unit(m)}" for m in imports(path, mg)}
     for lay in reversed(LAYERS):
         inside = sorted(uses[lay] - {lay, "minigrad.minigrad"}, key=lambda u: (u.startswith("minigrad"), -LAYERS.index(u) if u in LAYERS else 0, u))
-        lines.append(f"  {lay:9s}-> {', '.join(inside) or '-'}")
+        lines.append(f"  {lay:8s} -> {', '.join(inside) or '-'}")
     lines.append("minigrad: module -> the minigrad modules it imports")
     units = collections.defaultdict(set)
     for name, path in mg.items():
         units[unit(name)] |= {unit(m) for m in imports(path, mg)}
+    width = max(map(len, units))
     for u in sorted(units):
-        lines.append(f"  {u:14s}-> {', '.join(sorted(units[u] - {u, 'minigrad'})) or '-'}")
+        lines.append(f"  {u:{width}s} -> {', '.join(sorted(units[u] - {u, 'minigrad'})) or '-'}")
     return "\n".join(lines)
 
 

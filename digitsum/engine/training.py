@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad
-from minigrad import nn
+from minigrad import nn, optim
 
 from digitsum import models
 from digitsum.cli import UserError
@@ -75,8 +75,8 @@ class Run:
     """One seed's training run in folder `out`: its model, optimiser, schedule, data and state."""
     spec: ModelSpec
     model: nn.Module
-    opt: object
-    sched: object
+    opt: optim.Optimizer
+    sched: Optional[optim.LRScheduler]  # None: constant learning rate
     cfg: dict
     data: dict
     out: str
@@ -99,7 +99,7 @@ def seed_everything(seed, epoch=None):
 
 
 class Diverged(UserError):
-    pass
+    """The loss became non-finite: the run stops with one line naming the last good checkpoint."""
 
 
 def quiet_overflow(fn):

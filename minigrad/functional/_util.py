@@ -4,7 +4,7 @@ import numpy as np
 from ..kernels._checks import pair
 from ..tensor import Tensor
 
-__all__ = ["pair", "as_tensor", "like", "unbatched"]
+__all__ = ["pair", "as_tensor", "like", "unbatched", "half_as_float", "cast_back"]
 
 
 def as_tensor(x):
@@ -26,3 +26,16 @@ def unbatched(fn, x, *args):
     if isinstance(out, tuple):  # (values, indices)
         return tuple(o.reshape(o.shape[1:]) for o in out)
     return out.reshape(out.shape[1:])
+
+
+def half_as_float(*arrays):
+    """float16 operands run in float32, as torch's CPU kernels compute half -> (arrays, output dtype).
+    Only when every float operand is float16; otherwise unchanged (the kernels refuse a mix, as torch)."""
+    floats = [a for a in arrays if a is not None and np.issubdtype(a.dtype, np.floating)]
+    if not floats or any(a.dtype != np.float16 for a in floats):
+        return arrays, None
+    return tuple(a if a is None or a.dtype != np.float16 else a.astype(np.float32) for a in arrays), np.float16
+
+
+def cast_back(out, dtype):
+    return out if dtype is None else out.astype(dtype)

@@ -1,15 +1,16 @@
 """Convolution and linear layers."""
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, pair, unbatched
+from ._util import as_tensor, cast_back, half_as_float, pair, unbatched
 
 
 class Conv2dFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)  # version-checked: backward reads them (the kernel keeps no copy)
+        (x, w, b), half = half_as_float(x, w, b)
         out, ctx.saved = K.conv2d_forward(x, w, b, stride, padding, dilation, groups)
-        return out
+        return cast_back(out, half)
 
     @staticmethod
     def backward(ctx, g):
@@ -27,8 +28,9 @@ class ConvTranspose2dFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
         ctx.save_for_backward(x, w)
+        (x, w, b), half = half_as_float(x, w, b)
         out, ctx.saved = K.conv_transpose2d_forward(x, w, b, stride, padding, output_padding, groups, dilation)
-        return out
+        return cast_back(out, half)
 
     @staticmethod
     def backward(ctx, g):
@@ -76,11 +78,12 @@ class UnfoldFn(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, dilation, padding, stride):
         ctx.args = (x.shape[2:], kernel_size, dilation, padding, stride)
-        return K.unfold_forward(x, kernel_size, dilation, padding, stride)
+        (x,), half = half_as_float(x)
+        return cast_back(K.unfold_forward(x, kernel_size, dilation, padding, stride), half)
 
     @staticmethod
     def backward(ctx, g):
-        return K.fold_forward(g, *ctx.args)
+        return K.fold_forward(half_as_float(g)[0][0], *ctx.args)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -92,11 +95,12 @@ class FoldFn(Function):
     @staticmethod
     def forward(ctx, cols, output_size, kernel_size, dilation, padding, stride):
         ctx.args = (kernel_size, dilation, padding, stride)
-        return K.fold_forward(cols, output_size, kernel_size, dilation, padding, stride)
+        (cols,), half = half_as_float(cols)
+        return cast_back(K.fold_forward(cols, output_size, kernel_size, dilation, padding, stride), half)
 
     @staticmethod
     def backward(ctx, g):
-        return K.unfold_forward(g, *ctx.args)
+        return K.unfold_forward(half_as_float(g)[0][0], *ctx.args)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):

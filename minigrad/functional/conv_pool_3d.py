@@ -69,7 +69,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise ValueError(f"{op}: calculated padded input depth {D + lo + hi} is smaller than the dilated "
                              f"kernel depth {dil[0] * (w.shape[2] - 1) + 1} (input {shape_str(x.shape)})")
         if lo or hi:  # zero depth padding; (H, W) padding is conv2d's
-            zeros = [Tensor(np.zeros((N, C, n, H, W), x.dtype)) for n in (lo, hi)]
+            zeros = [Tensor._wrap(np.zeros((N, C, n, H, W), x.dtype)) for n in (lo, hi)]
             x = cat([zeros[0], x, zeros[1]], 2)
         out = None
         for k in range(w.shape[2]):
@@ -198,10 +198,10 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
             y = y.reshape((N, D) + y.shape[1:])
             rest = y.shape[2:]
             if s[0] > 1:  # slice i to depth i*stride: interleave stride-1 zero slices, drop the trailing ones
-                z = Tensor(np.zeros((N, D, s[0] - 1) + rest, y.dtype))
+                z = Tensor._wrap(np.zeros((N, D, s[0] - 1) + rest, y.dtype))
                 y = cat([y.unsqueeze(2), z], 2).reshape((N, D * s[0]) + rest)[:, :(D - 1) * s[0] + 1]
             before, after = k * dil[0], full - k * dil[0] - y.shape[1]
-            parts = [Tensor(np.zeros((N, n) + rest, y.dtype)) for n in (before, after)]
+            parts = [Tensor._wrap(np.zeros((N, n) + rest, y.dtype)) for n in (before, after)]
             y = cat([parts[0], y, parts[1]], 1)
             out = y if out is None else out + y
         out = out[:, p[0]:p[0] + Do].permute(0, 2, 1, 3, 4)

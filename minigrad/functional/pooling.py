@@ -4,7 +4,7 @@ import numpy as np
 from .. import kernels as K
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import as_tensor, pair, unbatched
+from ._util import as_tensor, cast_back, half_as_float, pair, unbatched
 
 
 class MaxPool2dFn(Function):
@@ -13,15 +13,16 @@ class MaxPool2dFn(Function):
 
     @staticmethod
     def forward(ctx, x, *args, adaptive=False, indices=None):
+        (x,), half = half_as_float(x)
         out, ctx.argmax = (K.adaptive_max_pool2d_forward if adaptive else K.max_pool2d_forward)(x, *args)
         ctx.x_shape = x.shape
         if indices is not None:
             indices.append(ctx.argmax.astype(np.int64))
-        return out
+        return cast_back(out, half)
 
     @staticmethod
     def backward(ctx, g):
-        return K.max_pool2d_backward(g, ctx.argmax, ctx.x_shape)
+        return K.max_pool2d_backward(half_as_float(g)[0][0], ctx.argmax, ctx.x_shape)
 
 
 def _max_pool(x, args, adaptive, return_indices):
@@ -46,11 +47,12 @@ class AvgPool2dFn(Function):
     @staticmethod
     def forward(ctx, x, *args):
         ctx.args = (x.shape,) + args
-        return K.avg_pool2d_forward(x, *args)
+        (x,), half = half_as_float(x)
+        return cast_back(K.avg_pool2d_forward(x, *args), half)
 
     @staticmethod
     def backward(ctx, g):
-        return K.avg_pool2d_backward(g, *ctx.args)
+        return K.avg_pool2d_backward(half_as_float(g)[0][0], *ctx.args)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -65,11 +67,12 @@ class AdaptiveAvgPool2dFn(Function):
     @staticmethod
     def forward(ctx, x, output_size):
         ctx.args = (x.shape, output_size)
-        return K.adaptive_avg_pool2d_forward(x, output_size)
+        (x,), half = half_as_float(x)
+        return cast_back(K.adaptive_avg_pool2d_forward(x, output_size), half)
 
     @staticmethod
     def backward(ctx, g):
-        return K.adaptive_avg_pool2d_backward(g, *ctx.args)
+        return K.adaptive_avg_pool2d_backward(half_as_float(g)[0][0], *ctx.args)
 
 
 def adaptive_avg_pool2d(input, output_size):

@@ -56,15 +56,15 @@ def as_float(a, name, dtype=None):
 
 def same_float(op, x, **others):
     """x and the named partner operands (None allowed) as C-contiguous arrays of one float dtype."""
-    x = as_float(x, f"{op}: input")
-    out = [x]
-    for name, a in others.items():
-        if a is not None:
-            a = as_float(a, f"{op}: {name}")
-            if a.dtype != x.dtype:
-                raise TypeError(f"{op}: input type ({x.dtype}) and {name} type ({a.dtype}) should be the same")
-        out.append(a)
-    return out
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        as_float(x, f"{op}: input")  # raises: not a float
+    for name, a in others.items():  # a mix of float types (float16 with float32, say) is named as such
+        if a is not None and np.asarray(a).dtype != x.dtype:
+            raise TypeError(f"{op}: input type ({x.dtype}) and {name} type ({np.asarray(a).dtype}) should be "
+                            f"the same")
+    return [as_float(x, f"{op}: input")] + [None if a is None else as_float(a, f"{op}: {name}")
+                                            for name, a in others.items()]
 
 
 def shape_str(s):

@@ -186,7 +186,8 @@ def max_pool2d_forward(x, kernel, stride=None, padding=0, dilation=1, ceil_mode=
     """-> (out (N, C, Ho, Wo), argmax int32 flat index into each H*W plane)."""
     x = as_float(x, "max_pool2d: input")
     geo = pool2d_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
-    if geo[4:14] == (2, 2, 2, 2, 0, 0, 1, 1, geo.H // 2, geo.W // 2):  # every window whole: no ranges needed
+    window = (geo.kh, geo.kw, geo.sh, geo.sw, geo.ph, geo.pw, geo.dh, geo.dw, geo.Ho, geo.Wo)
+    if window == (2, 2, 2, 2, 0, 0, 1, 1, geo.H // 2, geo.W // 2):  # every window whole: no ranges needed
         none = np.zeros(0, np.int64)
         return _max_pool(x, none, none, none, none, 1, 1, True, (geo.Ho, geo.Wo))
     hs, he, ws, we, _, _ = _pool_windows(geo, "max_pool2d")
