@@ -17,6 +17,7 @@ import numpy as np
 
 import minigrad
 
+from . import torch_models
 from .timing import compare
 
 
@@ -40,7 +41,7 @@ def build(torch, stem, batch, seed=0, mg=minigrad):
         opt.step()
     if torch is None:
         return mg_step, None
-    tmodel = torch_resnet18(torch, small)
+    tmodel = torch_models.resnet18(torch, num_classes=37, in_channels=1, small_stem=small)
     tmodel.load_state_dict({k: torch.tensor(np.asarray(getattr(v, "data", v)))
                             for k, v in model.state_dict().items()})
     tmodel.train()
@@ -52,49 +53,6 @@ def build(torch, stem, batch, seed=0, mg=minigrad):
         torch.nn.functional.cross_entropy(tmodel(tx), ty).backward()
         topt.step()
     return mg_step, torch_step
-
-
-def torch_resnet18(torch, small):
-    """torchvision's ResNet-18 tree written out (torchvision is not installed here), 1 input channel."""
-    tnn = torch.nn
-
-    class Block(tnn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(cout)
-            self.relu = tnn.ReLU(inplace=True)
-            self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = tnn.BatchNorm2d(cout)
-            self.downsample = None
-            if stride != 1 or cin != cout:
-                self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False), tnn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            identity = x if self.downsample is None else self.downsample(x)
-            out = self.relu(self.bn1(self.conv1(x)))
-            return self.relu(self.bn2(self.conv2(out)) + identity)
-
-    class Net(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = (tnn.Conv2d(1, 64, 3, 2, 1, bias=False) if small else tnn.Conv2d(1, 64, 7, 2, 3, bias=False))
-            self.bn1 = tnn.BatchNorm2d(64)
-            self.relu = tnn.ReLU(inplace=True)
-            self.maxpool = tnn.Identity() if small else tnn.MaxPool2d(3, 2, 1)
-            cin = 64
-            for i, width in enumerate((64, 128, 256, 512)):
-                stride = 1 if i == 0 else 2
-                setattr(self, f"layer{i + 1}", tnn.Sequential(Block(cin, width, stride), Block(width, width, 1)))
-                cin = width
-            self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
-            self.fc = tnn.Linear(512, 37)
-
-        def forward(self, x):
-            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-            return self.fc(torch.flatten(self.avgpool(x), 1))
-    return Net()
 
 
 def _forcing_im2col(step):

@@ -14,8 +14,15 @@ import time
 
 import numpy as np
 
-from . import resnet_step
+from . import resnet_step, torch_models
 from .timing import Stat
+
+
+def _twin(torch, mg_model, torch_model):
+    """torch_model loaded with mg_model's weights (same state_dict key names)."""
+    torch_model.load_state_dict({k: torch.tensor(np.asarray(getattr(v, "data", v)))
+                                 for k, v in mg_model.state_dict().items()})
+    return torch_model
 
 
 def _vgg(mg, torch, batch, input_grad, seed=0):
@@ -36,15 +43,7 @@ def _vgg(mg, torch, batch, input_grad, seed=0):
                 model(mx)
     if torch is None:
         return step
-    layers, cin = [], 3
-    for item in vgg.VGG16_CONFIG:
-        if item == "M":
-            layers.append(torch.nn.MaxPool2d(2, 2))
-        else:
-            layers += [torch.nn.Conv2d(cin, item, 3, padding=1), torch.nn.ReLU()]
-            cin = item
-    tmodel = torch.nn.Sequential(*layers).eval()
-    tmodel.load_state_dict({k: torch.tensor(np.asarray(getattr(v, "data", v))) for k, v in model.state_dict().items()})
+    tmodel = _twin(torch, model, torch_models.vgg16_features(torch, vgg.VGG16_CONFIG)).eval()
     for p in tmodel.parameters():
         p.requires_grad = False
     tx = torch.tensor(x, requires_grad=input_grad)
@@ -60,7 +59,6 @@ def _vgg(mg, torch, batch, input_grad, seed=0):
 
 
 def _cnn(mg, torch, batch, seed=0):
-    from . import cases
     nn, F = importlib.import_module(mg.__name__ + ".nn"), importlib.import_module(mg.__name__ + ".functional")
     mg.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -80,7 +78,7 @@ def _cnn(mg, torch, batch, seed=0):
         opt.step()
     if torch is None:
         return step
-    tmodel = cases.torch_twin(torch, model, lambda: cases._torch_reference_cnn(torch, 40, 168))
+    tmodel = _twin(torch, model, torch_models.reference_cnn(torch, 40, 168))
     topt = torch.optim.Adam(tmodel.parameters(), lr=1e-3)
     tx, ty = torch.tensor(x), torch.tensor(y)
 

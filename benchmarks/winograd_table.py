@@ -1,10 +1,10 @@
 """Measure Winograd F(2x2,3x3) against im2col for 3x3/stride-1/padding-1 conv shapes and print the
-rows of minigrad/kernels/conv_algorithms.py's MEASURED table.
+rows of minigrad/kernels/conv_algorithms.py's MEASURED table, keyed (Cin, Cout, H, W, N).
 
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python -m benchmarks.winograd_table
 
 Process CPU time on one thread (other processes on the shared machine cannot inflate it), median of
---reps, the two algorithms alternating, forward + both backward passes at batch 32.
+--reps, the two algorithms alternating, forward + both backward passes, at batch 32 and 4.
 """
 import argparse
 import time
@@ -56,12 +56,14 @@ def measure(shape, batch, reps, seed=0):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch", type=int, nargs="+", default=[32, 4])
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args(argv)
-    for shape in SHAPES:
-        t_im, t_wi = measure(shape, args.batch, args.reps)
-        print(f"    {shape!s:22}: ({t_im:7.1f}, {t_wi:7.1f}),  # ratio {t_wi / t_im:.2f}", flush=True)
+    for batch in args.batch:
+        for shape in SHAPES:
+            t_im, t_wi = measure(shape, batch, args.reps)
+            key = shape + (batch,)
+            print(f"    {key!s:26}: ({t_im:7.1f}, {t_wi:7.1f}),  # ratio {t_wi / t_im:.2f}", flush=True)
 
 
 if __name__ == "__main__":

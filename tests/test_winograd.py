@@ -72,11 +72,12 @@ def test_float32_error_against_a_float64_reference_is_within_bound(shape):
 
 
 def test_dispatch_follows_the_measured_table_and_keeps_float64_exact():
-    def chosen(dtype, cin, cout, h, w, k=3, s=1, p=1, d=1, groups=1):
-        geo = conv2d_geometry((32, cin, h, w), (cout, cin // groups, k, k), None, s, p, d, groups)
+    def chosen(dtype, cin, cout, h, w, k=3, s=1, p=1, d=1, groups=1, n=32):
+        geo = conv2d_geometry((n, cin, h, w), (cout, cin // groups, k, k), None, s, p, d, groups)
         return conv_algorithms.use_winograd(dtype, geo)
-    for (cin, cout, h, w), (t_im2col, t_winograd) in conv_algorithms.MEASURED.items():
-        assert chosen(np.float32, cin, cout, h, w) == (t_winograd < t_im2col)
+    for (cin, cout, h, w, n), (t_im2col, t_winograd) in conv_algorithms.MEASURED.items():
+        assert chosen(np.float32, cin, cout, h, w, n=n) == (t_winograd < t_im2col)
+    assert not chosen(np.float32, 512, 512, 2, 10, n=4)   # few tiles per weight: im2col
     assert chosen(np.float32, 128, 128, 10, 42)       # measured faster
     assert not chosen(np.float32, 1, 32, 40, 168)     # one input channel: im2col
     assert not chosen(np.float64, 128, 128, 10, 42)   # gradient checks: exact im2col path
