@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .kernels.adam import adam_update
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR, WarmupCosineLR  # noqa: F401
 from .state_checks import check_like, check_param_state
 
@@ -118,6 +119,13 @@ class SGD(Optimizer):
         p -= lr * d_p
 
 
+def _fused_ready(*arrays):
+    """One float dtype and shape, all C-contiguous: the fused Numba update applies."""
+    a = arrays[0]
+    return (a.dtype in (np.float32, np.float64) and
+            all(b.dtype == a.dtype and b.shape == a.shape and b.flags.c_contiguous for b in arrays))
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba) exactly as torch.optim.Adam; `decoupled` switches to AdamW's weight decay."""
 
@@ -139,12 +147,15 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if not group["amsgrad"] and _fused_ready(p, grad, m, v):
+            adam_update(p, grad, m, v, lr, b1, b2, eps, wd, self.decoupled, t)
+            return
         if wd != 0:
             if self.decoupled:
                 p *= 1 - lr * wd
             else:
                 grad = grad + wd * p
-        m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
         m += (1 - b1) * grad
         v *= b2

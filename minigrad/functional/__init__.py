@@ -13,7 +13,8 @@ from .conv_pool_3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d,
 from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 
-from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
+from .activation import (add_relu, celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,
+                         leaky_relu,
                          logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softplus, softshrink, softsign,
                          tanh, tanhshrink, threshold)
 from .attention import scaled_dot_product_attention
@@ -33,7 +34,8 @@ from .resample import interpolate, pixel_shuffle, pixel_unshuffle
 from .softmax import log_softmax, logsumexp, softmax, softmin
 from .sparse import embedding, one_hot
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold",
+__all__ = ["add_relu",
+           "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold",
            "fold", "linear", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d",

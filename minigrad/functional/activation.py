@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import kernels as K
 from ..autograd import Function
 from ..kernels.special import erf
 from ._util import as_tensor
@@ -318,3 +319,26 @@ def glu(input, dim=-1):
     dim %= x.ndim
     lead = (slice(None),) * dim
     return x[lead + (slice(0, n // 2),)] * x[lead + (slice(n // 2, n),)].sigmoid()
+
+
+class AddReLUFn(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = K.add_relu_forward(a, b)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = K.relu_backward(np.ascontiguousarray(g), ctx.saved_tensors[0])
+        return gx, gx  # autograd never accumulates in place, so one array can serve both inputs
+
+
+def add_relu(a, b):
+    """relu(a + b) in one pass for same-shape float tensors (ResNet's residual join); otherwise it is
+    exactly (a + b).relu()."""
+    a, b = as_tensor(a), as_tensor(b)
+    if (a.shape == b.shape and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
+            and a.data.flags.c_contiguous and b.data.flags.c_contiguous):
+        return AddReLUFn.apply(a, b)
+    return (a + b).relu()

@@ -21,7 +21,7 @@ this convolution's forward (input) and weight gradient: the same two routines, n
 """
 import numpy as np
 
-from . import threadpool
+from . import conv_algorithms, threadpool, winograd
 from ._checks import as_float, conv2d_geometry, conv_transpose2d_geometry, same_float
 from .im2col import col2im, im2col, mat_to_nchw, nchw_to_mat
 
@@ -156,12 +156,17 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
     """x (N, Cin, H, W), w (Cout, Cin/groups, kh, kw), b (Cout,) or None -> (out (N, Cout, Ho, Wo), saved)."""
     x, w, b = same_float("conv2d", x, weight=w, bias=b)
     geo = conv2d_geometry(x.shape, w.shape, None if b is None else b.shape, stride, padding, dilation, groups)
+    if conv_algorithms.use_winograd(x.dtype, geo):
+        return winograd.conv3x3_forward(x, w, b)
     w3 = _weight_by_group(w, groups)
     return _forward(x, w3, b, geo), (x, w3, geo)
 
 
 def conv2d_backward(gout, saved, need_x, need_w, need_b):
     """-> (gx | None, gw | None, gb | None) for the forward call that produced `saved`."""
+    if isinstance(saved, winograd.WinogradSaved):
+        gout = _grad(gout, saved.x.dtype, (saved.x.shape[0], saved.w.shape[0]) + saved.x.shape[2:], "conv2d")
+        return winograd.conv3x3_backward(gout, saved, need_x, need_w, need_b)
     x, w3, geo = saved
     gout = _grad(gout, x.dtype, (geo.N, geo.Cout, geo.Ho, geo.Wo), "conv2d")
     return _backward(x, gout, w3, geo, need_x, need_w, need_b)

@@ -16,6 +16,7 @@ per-channel normalisation, whose means/stds are nearly equal across channels for
 """
 import numpy as np
 
+from .. import functional as F
 from .. import init, nn
 from .weights import WeightsError, check_architecture, fit_state_dict, read_weights
 
@@ -37,9 +38,8 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)
+        out = self.bn1(self.conv1(x), relu=True)  # = self.relu(self.bn1(...)), ReLU fused into the kernel
+        return F.add_relu(self.bn2(self.conv2(out)), identity)  # = self.relu(out + identity), one pass
 
 
 class ResNet18(nn.Module):
@@ -67,7 +67,7 @@ class ResNet18(nn.Module):
 
     def features(self, x):
         """Everything before the classifier: (N, C, H, W) -> (N, 512) pooled features."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool(self.bn1(self.conv1(x), relu=True))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.avgpool(x).flatten(1)
 

@@ -26,7 +26,8 @@ class _BatchNorm(Module):
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
 
-    def forward(self, x):
+    def forward(self, x, relu=False):
+        """relu=True: relu(bn(x)) with the ReLU fused into the batch-norm kernel (same result)."""
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects input of "
                              f"{' or '.join(f'{d}-D' for d in self._ndims)} with {self.num_features} channels "
@@ -39,7 +40,7 @@ class _BatchNorm(Module):
                 momentum = 1.0 / float(self.num_batches_tracked)
         rm = self.running_mean if (self.training or not use_batch_stats) else None
         rv = self.running_var if (self.training or not use_batch_stats) else None
-        return F.batch_norm(x, rm, rv, self.weight, self.bias, use_batch_stats, momentum, self.eps)
+        return F.batch_norm(x, rm, rv, self.weight, self.bias, use_batch_stats, momentum, self.eps, relu=relu)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"

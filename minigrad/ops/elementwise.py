@@ -1,6 +1,7 @@
 """Unary elementwise math: exp, log, sqrt, abs, activations, clamp and dtype casts."""
 import numpy as np
 
+from .. import kernels as K
 from ..autograd import Function
 
 
@@ -50,16 +51,26 @@ class Abs(Function):
         return g * np.sign(ctx.saved_tensors[0])   # abs'(0) = 0, as in PyTorch
 
 
+def _kernel_ready(*arrays):
+    """Float32/float64 C-contiguous arrays of one dtype and shape: the Numba kernels take them."""
+    a = arrays[0]
+    return (a.dtype in (np.float32, np.float64) and a.flags.c_contiguous and a.ndim > 0
+            and all(b.dtype == a.dtype and b.shape == a.shape and b.flags.c_contiguous for b in arrays[1:]))
+
+
 class ReLU(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.maximum(a, 0)
+        out = K.relu_forward(a) if _kernel_ready(a) else np.maximum(a, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return g * (ctx.saved_tensors[0] > 0)      # ReLU'(0) = 0, as in PyTorch
+        out = ctx.saved_tensors[0]
+        if _kernel_ready(g, out):
+            return K.relu_backward(g, out)
+        return g * (out > 0)      # ReLU'(0) = 0, as in PyTorch
 
 
 class Sigmoid(Function):
