@@ -19,7 +19,7 @@ from digitsum.data import image_files
 from digitsum.engine import checkpoints as checkpoint
 from digitsum.engine.inference import EVAL_BATCH, run_batches
 from digitsum.output_files import check_output_file, write_output_file
-from digitsum.reading import load_inputs
+from digitsum.engine.reading import load_inputs
 
 DEFAULT_CHECKPOINT = checkpoint.SHIPPED
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("digitsum.train", "digitsum.evaluate", "digitsum.predict", "digitsum.weights", "digitsum.data.__main__")
+COMMANDS = ("digitsum.train", "digitsum.evaluate", "digitsum.predict", "digitsum.weights", "digitsum.robustness",
+            "digitsum.data.__main__")
 LAYERS = ("base", "data", "models", "engine", "commands")  # a module imports only its own layer or lower ones
 
 

@@ -83,11 +83,16 @@ def loss(output, sums, counts=TRAIN_COUNTS):
 def init_from(model, path):
     """--init-from: start from another digits checkpoint's weights (same architecture), e.g. to fine-tune
     the shipped reader on a new composite distribution."""
-    from digitsum.engine import checkpoints
-    obj = checkpoints.load(path)
-    if obj["model"] != "digits":
-        raise UserError(f"--init-from {path}: a {obj['model']} checkpoint, not a digits one")
-    checkpoints.load_state(model, obj["state_dict"], f"--init-from {path}: weights do not fit this digits model")
+    import minigrad
+    from minigrad.serialization import CheckpointError
+    try:
+        obj = minigrad.load(path)
+        if not isinstance(obj, dict) or obj.get("model") != "digits":
+            raise ValueError("not a digits checkpoint" + (f" (model {obj.get('model')!r})" if isinstance(obj, dict)
+                                                           else ""))
+        model.load_state_dict(obj["state_dict"], strict=True)
+    except (CheckpointError, OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise UserError(f"--init-from {path}: {' '.join(str(e).split())[:300]}") from None
     return f"initialised from {path} (epoch {obj.get('epoch', '?')})"
 
 
