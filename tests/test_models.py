@@ -74,14 +74,6 @@ def test_registry_rejects_unknown_names_and_resolves_lazy_entries(monkeypatch):
     assert models.REGISTRY["lazy"] is cnn.CLASSIFIER  # resolved once
 
 
-def test_resnet_builds_with_the_small_stem_and_37_outputs():
-    model = resnet.build_resnet(resnet.SPEC.model_config)
-    assert model.conv1.weight.shape == (64, 1, 3, 3) and model.fc.weight.shape == (37, 512)
-    with minigrad.no_grad():
-        out = model.eval()(minigrad.Tensor(resnet.SPEC.encode_batch(batch(1)[0], {})))
-    assert out.shape == (1, 37)
-
-
 def test_resnet_init_from_a_state_dict_torch_wrote(tmp_path):
     """torch saves a torchvision-named resnet18 state_dict; minigrad.convert turns it into .npz; --init-from
     loads it: conv1 summed over RGB, everything else copied, the 1000-class fc left fresh."""
@@ -95,8 +87,7 @@ def test_resnet_init_from_a_state_dict_torch_wrote(tmp_path):
     state["layer1.0.bn1.num_batches_tracked"] = torch.tensor(7)  # torchvision has it; ignored if we don't
     torch.save(state, tmp_path / "r18.pth")
     convert("torch", tmp_path / "r18.pth", tmp_path / "r18.npz")
-    cfg = {**resnet.SPEC.model_config, **resnet.SPEC.init_from_config}
-    model = resnet.build_resnet(cfg)
+    model = resnet.build_resnet(resnet.SPEC.model_config)  # the default, torchvision stem
     fresh_fc = model.fc.weight.data.copy()
     message = resnet.SPEC.init_from(model, str(tmp_path / "r18.npz"))
     assert "fc.weight" in message
@@ -111,7 +102,7 @@ def test_resnet_init_from_a_state_dict_torch_wrote(tmp_path):
 
 def test_resnet_init_from_rejects_weights_of_another_network(tmp_path):
     np.savez(tmp_path / "other.npz", **{"0.weight": np.zeros((3, 3), np.float32)})
-    model = resnet.build_resnet({**resnet.SPEC.model_config, **resnet.SPEC.init_from_config})
+    model = resnet.build_resnet(resnet.SPEC.model_config)
     with pytest.raises(UserError, match="--init-from"):
         resnet.SPEC.init_from(model, str(tmp_path / "other.npz"))
 

@@ -17,7 +17,7 @@ from digitsum.cli import UserError
 
 # Flags that, given explicitly on --resume, must agree with the run's stored config.
 TRAIN_FLAGS = ("epochs", "batch_size", "lr", "train_size", "fresh_composites", "init_from")
-MODEL_FLAGS = ("adapter", "weights")  # stored in model_config
+MODEL_FLAGS = ("stem", "adapter", "weights")  # stored in model_config
 
 
 def write_json(path, obj):

@@ -28,6 +28,7 @@ from minigrad import nn
 from digitsum.cli import UserError
 from digitsum.data import augment as augmentation
 from digitsum.data.shapes import H
+from digitsum.models import checkpoints
 from digitsum.models.ink_height import normalise_heights
 from digitsum.models.spec import ModelSpec
 from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
@@ -83,16 +84,10 @@ def loss(output, sums, counts=TRAIN_COUNTS):
 def init_from(model, path):
     """--init-from: start from another digits checkpoint's weights (same architecture), e.g. to fine-tune
     the shipped reader on a new composite distribution."""
-    import minigrad
-    from minigrad.serialization import CheckpointError
-    try:
-        obj = minigrad.load(path)
-        if not isinstance(obj, dict) or obj.get("model") != "digits":
-            raise ValueError("not a digits checkpoint" + (f" (model {obj.get('model')!r})" if isinstance(obj, dict)
-                                                           else ""))
-        model.load_state_dict(obj["state_dict"], strict=True)
-    except (CheckpointError, OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
-        raise UserError(f"--init-from {path}: {' '.join(str(e).split())[:300]}") from None
+    obj = checkpoints.load(path)
+    if obj["model"] != "digits":
+        raise UserError(f"--init-from {path}: a {obj['model']} checkpoint, not a digits one")
+    checkpoints.load_state(model, obj["state_dict"], f"--init-from {path}: weights do not fit this digits model")
     return f"initialised from {path} (epoch {obj.get('epoch', '?')})"
 
 

@@ -33,18 +33,18 @@ Optional capabilities, None on the base class when a family does not have them:
     read_digits(output) -> list[list[int]]    the digits read per image: predict's reading column and
                                               evaluate's --show, --grid and --digit-labels
     init_from(model, path) -> str             load external weights (train --init-from), say what was kept;
-                                              init_from_config: model_config overrides used with it
+                                              UserError when they do not fit the model built from the config
 
 Defaults, written down:
 - Input: pixels /255, then standardised with the training composites' mean/std (digitsum.data.loading.normalize).
 - Init: PyTorch's defaults (kaiming-uniform a=sqrt(5) for conv/linear weights). The regressor's last bias
   starts at 18, the mean sum, so training starts from the mean predictor instead of 0 (MSE ~34, not ~360).
   The ResNet uses torchvision's init (kaiming-normal, fan_out) and BatchNorm 1/0.
-- Optimiser: Adam lr 1e-3 (AdamW wd 1e-4 for the ResNet), cosine-annealed per step to 0 over the run after
+- Optimiser: Adam lr 1e-3 (AdamW wd 0.05 for the ResNet), cosine-annealed per step to 0 over the run after
   a short linear warm-up (3% of the steps, WarmupCosineLR), batch 64.
 - Epochs: 3, so the main command (`python -m digitsum.train --model regressor`: MNIST fetch, generation,
   training, testing) fits in 10 minutes on 2 cores; the reports' protocol is `--epochs 15 --seeds 0 10 42`.
-  The ResNet-18 costs ~30x the reference CNN per image (~8-13 images/s on 2 cores), so it defaults to 1.
+  The ResNet defaults to 5, the protocol's minimum for it.
 - Validation: 10% of the training folder, split with a fixed seed (0) so runs with different --seed share it.
   The test metrics are those of the best-validation epoch's weights (best.npz).
 """
@@ -75,7 +75,6 @@ class ModelSpec:
     train_defaults = {}
     read_digits = None
     init_from = None
-    init_from_config = {}
     max_sum = MAX_SUM
 
     def build(self, config):

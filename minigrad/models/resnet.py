@@ -89,12 +89,33 @@ def sum_input_channels(weight, in_channels):
     return weight.sum(axis=1, keepdims=True)
 
 
+class StemMismatch(WeightsError):
+    """The weights' conv1 is for the other stem (7x7: standard, 3x3: small_stem); `small_stem` names theirs."""
+
+    def __init__(self, message, small_stem):
+        super().__init__(message)
+        self.small_stem = small_stem
+
+
+def check_stem(model, arrays, source):
+    """Refuse weights whose conv1 kernel is for the other stem, before a long list of shape mismatches."""
+    if "conv1.weight" not in arrays or np.ndim(arrays["conv1.weight"]) != 4:
+        return
+    theirs, ours = tuple(arrays["conv1.weight"].shape[2:]), tuple(model.conv1.weight.shape[2:])
+    if theirs != ours and theirs in ((7, 7), (3, 3)):
+        name = {(7, 7): "the standard stem", (3, 3): "the small stem"}
+        raise StemMismatch(f"{source}: conv1 is {theirs[0]}x{theirs[1]}, for {name[theirs]}; this ResNet-18 has "
+                           f"{name.get(ours, 'another stem')} ({ours[0]}x{ours[1]} conv1)", theirs == (3, 3))
+
+
 def load_resnet18_weights(model, path, keep_head_on_mismatch=True):
     """Load a converted ResNet-18 .npz into `model`. conv1 is summed to 1 channel if the model is grey.
-    When the checkpoint's fc does not fit (another number of classes) and keep_head_on_mismatch, the model
-    keeps its freshly initialised fc. Returns the list of keys left at their initial values."""
+    Weights for the other stem raise StemMismatch. When the checkpoint's fc does not fit (another number of
+    classes) and keep_head_on_mismatch, the model keeps its freshly initialised fc. Returns the list of keys
+    left at their initial values."""
     arrays, manifest = read_weights(path)
     check_architecture(manifest, "resnet18", str(path))
+    check_stem(model, arrays, str(path))
     if "conv1.weight" in arrays:
         arrays["conv1.weight"] = sum_input_channels(arrays["conv1.weight"], model.in_channels)
     kept = []
