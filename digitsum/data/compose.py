@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitsum.data.digit_style import restyle
+from digitsum.data.digit_style import ink_boxes, restyle
 from digitsum.data.shapes import H, W
 
 CHUNK = 4096  # images per vectorised step: bounds the temporaries to a few tens of MB
@@ -66,16 +66,6 @@ PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-
 def max_digits(preset):
     """How many digits a row of this preset (name or Preset) can hold."""
     return 4 if preset.grid else 8
-
-
-def ink_boxes(patches):
-    """(m, P, P) uint8 -> (x0, y0, x1, y1) int arrays of each patch's nonzero bounding box (ends exclusive)."""
-    P = patches.shape[1]
-    rows, cols = patches.any(axis=2), patches.any(axis=1)
-    y0, y1 = rows.argmax(axis=1), P - rows[:, ::-1].argmax(axis=1)
-    x0, x1 = cols.argmax(axis=1), P - cols[:, ::-1].argmax(axis=1)
-    empty = ~rows.any(axis=1)  # all-black digit: a zero-size box at the origin
-    return tuple(np.where(empty, 0, v) for v in (x0, y0, x1, y1))
 
 
 def rescale(images, s):

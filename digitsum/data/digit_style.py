@@ -50,13 +50,22 @@ def _affine_patches(images, centres, sy, sx, slant, out):
                 out[k, i, j] = min(255, int(acc + 0.5))
 
 
+def ink_boxes(patches):
+    """(m, P, P) uint8 -> (x0, y0, x1, y1) int arrays of each patch's nonzero bounding box (ends exclusive)."""
+    P = patches.shape[1]
+    rows, cols = patches.any(axis=2), patches.any(axis=1)
+    y0, y1 = rows.argmax(axis=1), P - rows[:, ::-1].argmax(axis=1)
+    x0, x1 = cols.argmax(axis=1), P - cols[:, ::-1].argmax(axis=1)
+    empty = ~rows.any(axis=1)  # all-black digit: a zero-size box at the origin
+    return tuple(np.where(empty, 0, v) for v in (x0, y0, x1, y1))
+
+
 def ink_extent(images):
-    """(height, width, centre y, centre x) of each (m, S, S) image's nonzero box, edge coordinates."""
+    """(height, width, centre y, centre x) of each (m, S, S) image's nonzero box, edge coordinates; an empty
+    image counts as a 1 x 1 box in the middle."""
     S = images.shape[1]
-    rows, cols = images.any(axis=2), images.any(axis=1)
-    y0, y1 = rows.argmax(axis=1), S - rows[:, ::-1].argmax(axis=1)
-    x0, x1 = cols.argmax(axis=1), S - cols[:, ::-1].argmax(axis=1)
-    empty = ~rows.any(axis=1)
+    x0, y0, x1, y1 = ink_boxes(images)
+    empty = x1 == 0
     h, w = np.where(empty, 1, y1 - y0), np.where(empty, 1, x1 - x0)
     return h, w, np.where(empty, S / 2, (y0 + y1) / 2), np.where(empty, S / 2, (x0 + x1) / 2)
 
