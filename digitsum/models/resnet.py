@@ -52,7 +52,8 @@ class ResNet(SumClassifier):
         try:
             kept = load_resnet18_weights(model, path, keep_head_on_mismatch=True)
         except StemMismatch as e:
-            raise UserError(f"--init-from: {e}; train with --stem {'small' if e.small_stem else 'torchvision'}") from None
+            fits = "small" if e.small_stem else "torchvision"
+            raise UserError(f"--init-from: {e}; train with --stem {fits}") from None
         except WeightsError as e:
             raise UserError(f"--init-from: {e}") from None
         return f"initialised from {path}; kept fresh: {', '.join(kept) or 'nothing'}"
