@@ -11,7 +11,8 @@ from minigrad.array_files import read_npz
 
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data import course as datasets
-from digitsum.engine import checkpoints as checkpoint, metrics
+from digitsum.engine import metrics
+from digitsum.models import checkpoints as checkpoint
 from digitsum.engine.inference import EVAL_BATCH, readouts, run_batches
 from digitsum.engine.metrics import digit_accuracy
 from digitsum.engine.plots import draw_predictions

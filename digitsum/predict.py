@@ -16,10 +16,10 @@ from minigrad.array_files import release_pages
 
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.data import image_files
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from digitsum.engine.inference import EVAL_BATCH, run_batches
 from digitsum.output_files import check_output_file, write_output_file
-from digitsum.reading import load_inputs
+from digitsum.engine.reading import load_inputs
 
 DEFAULT_CHECKPOINT = checkpoint.SHIPPED
 

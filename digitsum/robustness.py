@@ -16,7 +16,8 @@ import sys
 import numpy as np
 
 from digitsum.data import compose as C
-from digitsum.engine import checkpoints as checkpoint, metrics
+from digitsum.engine import metrics
+from digitsum.models import checkpoints as checkpoint
 from digitsum.cli import ArgumentParser, UserError, run
 from digitsum.engine.inference import run_batches
 

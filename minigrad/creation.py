@@ -72,24 +72,24 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
 
 
 def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
-    rng = get_rng() if generator is None else generator
+    rng = get_rng(generator)
     return _make(rng.standard_normal(_sizes(shape)).astype(dtypes.DEFAULT_FLOAT), dtype, requires_grad, "randn")
 
 
 def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
-    rng = get_rng() if generator is None else generator
+    rng = get_rng(generator)
     return _make(rng.random(_sizes(shape)).astype(dtypes.DEFAULT_FLOAT), dtype, requires_grad, "rand")
 
 
 def randint(low, high=None, size=None, dtype=None, generator=None, device=None):
     if high is None:
         low, high = 0, low
-    rng = get_rng() if generator is None else generator
+    rng = get_rng(generator)
     return _make(rng.integers(low, high, size=tuple(size)).astype(np.int64), dtype, False, "randint")
 
 
 def randperm(n, dtype=None, generator=None, device=None):
-    rng = get_rng() if generator is None else generator
+    rng = get_rng(generator)
     return _make(rng.permutation(n).astype(np.int64), dtype, False, "randperm")
 
 

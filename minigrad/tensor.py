@@ -44,12 +44,16 @@ class Tensor(DtypeMixin, InplaceMixin, MathMixin, ReduceMixin, ShapeMixin, SortS
         self._grad = self._ctx = self._base = self._view_chain = self._base_ctx = None
         self._vcount = 0
 
+    # autograd defaults, as class attributes so that wrapping an op's output sets only `data`
+    requires_grad = False
+    _grad = _ctx = _base = _view_chain = _base_ctx = None
+    _vcount = 0
+
     @staticmethod
     def _wrap(arr):
         """A Tensor over `arr` exactly as it is (no dtype conversion, no copy): for op outputs."""
         t = Tensor.__new__(Tensor)
-        t.data, t.requires_grad, t._grad, t._ctx, t._base, t._vcount = arr, False, None, None, None, 0
-        t._view_chain = t._base_ctx = None
+        t.data = arr
         return t
 
     # ------------------------------------------------------------ basic properties

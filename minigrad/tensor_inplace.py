@@ -175,11 +175,11 @@ class InplaceMixin:
         return self._inplace("masked_fill_", lambda s: s.masked_fill(mask, value), value)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        rng = get_rng() if generator is None else generator
+        rng = get_rng(generator)
         return self._inplace("normal_", lambda s: rng.normal(mean, std, s.shape))
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        rng = get_rng() if generator is None else generator
+        rng = get_rng(generator)
         return self._inplace("uniform_", lambda s: rng.uniform(a, b, s.shape))
 
     def __setitem__(self, index, value):

@@ -84,7 +84,7 @@ def test_curriculum_starts_with_extreme_sums_then_permutes():
 
 def test_evaluate_shows_readings_grid_and_digit_accuracy(tmp_path, capsys, rng):
     from digitsum import evaluate
-    from digitsum.engine import checkpoints as checkpoint
+    from digitsum.models import checkpoints as checkpoint
     mg.manual_seed(0)
     ckpt = tmp_path / "ckpt.npz"
     checkpoint.save(ckpt, SPEC, SPEC.build(SMALL), SMALL)

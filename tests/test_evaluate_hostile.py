@@ -7,7 +7,7 @@ import pytest
 
 import minigrad
 from digitsum import evaluate
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from train_helpers import assert_user_error, run_cli, synthetic_images, untrained_checkpoint
 
 @pytest.fixture

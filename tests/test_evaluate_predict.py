@@ -11,7 +11,7 @@ import pytest
 
 import minigrad
 from digitsum import evaluate, models, predict, train
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from train_helpers import assert_user_error, make_course_folder, run_cli, replaced
 
 TINY_CNN = {"channels": [4, 8, 8], "hidden": 16}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from digitsum.cli import UserError
 
 

@@ -9,7 +9,8 @@ import pytest
 import minigrad as mg
 from digitsum import models, train
 from digitsum.data import compose as C, course, loading
-from digitsum.engine import checkpoints as checkpoint, training
+from digitsum.engine import training
+from digitsum.models import checkpoints as checkpoint
 from digitsum.models import digit_reader
 from digitsum.models import ink_height as IH
 from digitsum.cli import UserError

@@ -10,7 +10,7 @@ import pytest
 
 from digitsum import predict
 from digitsum.data import image_files
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from digitsum.engine.inference import run_batches
 from train_helpers import assert_user_error, run_cli, synthetic_images, untrained_checkpoint
 

@@ -13,7 +13,7 @@ from PIL import Image
 import minigrad as mg
 from digitsum import evaluate, predict
 from digitsum.data import compose as C
-from digitsum.engine import checkpoints
+from digitsum.models import checkpoints
 from digitsum.models import digit_reader
 from fake_mnist import fake  # noqa: F401  (fixture)
 from train_helpers import assert_user_error, run_cli

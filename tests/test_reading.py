@@ -7,7 +7,7 @@ from PIL import Image
 import digitsum
 import minigrad as mg
 from digitsum.data import compose as C
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from digitsum.models import digit_reader
 from digitsum.cli import UserError
 from digitsum.data.pictures import to_course_format

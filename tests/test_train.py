@@ -13,7 +13,8 @@ import pytest
 import minigrad
 from digitsum import models, train
 from digitsum.data import mnist
-from digitsum.engine import checkpoints as checkpoint, training
+from digitsum.engine import training
+from digitsum.models import checkpoints as checkpoint
 from digitsum.models import cnn
 from train_helpers import assert_user_error, make_course_folder, replaced
 

@@ -9,7 +9,7 @@ import pytest
 import minigrad
 from digitsum import models, train
 from digitsum.cli import UserError
-from digitsum.engine import checkpoints as checkpoint
+from digitsum.models import checkpoints as checkpoint
 from test_run_claim import hold_claim
 from train_helpers import assert_user_error, make_course_folder, replaced
 

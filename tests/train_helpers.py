@@ -67,7 +67,7 @@ def untrained_checkpoint(path, name="classifier", model_config=None):
     enough for tests of how the commands treat their inputs and outputs."""
     import minigrad
     from digitsum import models
-    from digitsum.engine import checkpoints
+    from digitsum.models import checkpoints
     spec = models.get(name)
     config = model_config or ({"channels": [4, 8, 8], "hidden": 16} if name in ("regressor", "classifier")
                               else spec.model_config)

@@ -24,7 +24,8 @@ from minigrad import nn, optim
 from digitsum import models
 from digitsum.cli import UserError
 from digitsum.data.loading import FreshComposites
-from digitsum.engine import checkpoints, metrics, plots
+from digitsum.engine import metrics, plots
+from digitsum.models import checkpoints
 from digitsum.engine.inference import run_batches
 from digitsum.engine.optimizers import make_optimizer, make_scheduler
 from digitsum.engine.runs import write_json

@@ -28,6 +28,7 @@ from minigrad import nn
 from digitsum.cli import UserError
 from digitsum.data import augment as augmentation
 from digitsum.data.shapes import H
+from digitsum.models import checkpoints
 from digitsum.models.ink_height import normalise_heights
 from digitsum.models.spec import ModelSpec
 from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
@@ -83,7 +84,6 @@ def loss(output, sums, counts=TRAIN_COUNTS):
 def init_from(model, path):
     """--init-from: start from another digits checkpoint's weights (same architecture), e.g. to fine-tune
     the shipped reader on a new composite distribution."""
-    from digitsum.engine import checkpoints
     obj = checkpoints.load(path)
     if obj["model"] != "digits":
         raise UserError(f"--init-from {path}: a {obj['model']} checkpoint, not a digits one")

@@ -4,7 +4,12 @@ import numpy as np
 from ..kernels._checks import pair
 from ..tensor import Tensor
 
-__all__ = ["pair", "as_tensor", "like", "unbatched", "half_as_float", "cast_back"]
+__all__ = ["pair", "as_tensor", "like", "unbatched", "half_as_float", "cast_back", "resolve_dim", "array_of",
+           "ShapeError"]
+
+
+class ShapeError(ValueError, RuntimeError):
+    """Arguments whose shapes do not fit the op: a RuntimeError in torch, a ValueError by Python's convention."""
 
 
 def as_tensor(x):
@@ -16,6 +21,20 @@ def like(t, ref):
     if isinstance(t, Tensor):
         return t
     return Tensor._wrap(np.asarray(t, dtype=ref.dtype))
+
+
+def array_of(t):
+    """The ndarray behind a Tensor, or the argument as an ndarray."""
+    return t.data if isinstance(t, Tensor) else np.asarray(t)
+
+
+def resolve_dim(dim, axis):
+    """torch's `dim`, with numpy's `axis` accepted as an alias (giving both is an error)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("got both 'dim' and its alias 'axis'")
+        return axis
+    return dim
 
 
 def unbatched(fn, x, *args):

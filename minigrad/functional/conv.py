@@ -1,7 +1,9 @@
 """Convolution and linear layers."""
+import numpy as np
+
 from .. import kernels as K
 from ..autograd import Function
-from ._util import as_tensor, cast_back, half_as_float, pair, unbatched
+from ._util import ShapeError, as_tensor, cast_back, half_as_float, pair, unbatched
 
 
 class Conv2dFn(Function):
@@ -68,9 +70,24 @@ class LinearFn(Function):
 
 
 def linear(x, weight, bias=None):
+    """x (..., in) @ weight.T + bias, weight (out, in), bias (out,). A 1-D weight (in,)
+    gives (...) as in torch (without a bias, which torch refuses there too)."""
     x = as_tensor(x)
-    if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input features {x.shape[-1]} do not match weight {weight.shape} (out, in)")
+    w_shape, b_shape = tuple(weight.shape), None if bias is None else tuple(bias.shape)
+    if weight.ndim not in (1, 2) or x.ndim == 0:
+        raise ShapeError(f"linear: expected a 1-D or 2-D weight (out_features, in_features) and an input with at "
+                         f"least 1 dim, got input {tuple(x.shape)} and weight {w_shape}")
+    if x.shape[-1] != w_shape[-1]:
+        rows = int(np.prod(x.shape[:-1]))
+        raise ShapeError(f"linear: mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and "
+                         f"{'x'.join(map(str, w_shape[::-1]))}) (input {tuple(x.shape)}, weight {w_shape})")
+    if weight.ndim == 1:
+        if bias is not None:
+            raise ShapeError(f"linear: a 1-D weight {w_shape} takes no bias, got bias {b_shape}")
+        return LinearFn.apply(x, weight.reshape(1, -1), None).reshape(x.shape[:-1])
+    if bias is not None and b_shape != (w_shape[0],):
+        raise ShapeError(f"linear: bias of shape {b_shape} does not match the {w_shape[0]} output features of "
+                         f"weight {w_shape} (expected ({w_shape[0]},))")
     return LinearFn.apply(x, weight, bias)
 
 

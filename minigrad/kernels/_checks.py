@@ -71,16 +71,6 @@ def shape_str(s):
     return "[" + ", ".join(str(d) for d in s) + "]"
 
 
-def out_size(size, k, s, p, what):
-    """Output length of a sliding window (dilation 1, floor mode), with a clear error when nothing fits."""
-    if k <= 0 or s <= 0 or p < 0:
-        raise ValueError(f"{what}: kernel and stride must be positive and padding >= 0")
-    o = (size + 2 * p - k) // s + 1
-    if o < 1:
-        raise ValueError(f"{what}: kernel {k} larger than padded input {size} + 2*{p}")
-    return o
-
-
 class ConvGeometry(namedtuple("ConvGeometry", "N C H W Cout kh kw sh sw ph pw dh dw groups Ho Wo")):
     """A convolution x (N, C, H, W) * w (Cout, C/groups, kh, kw) -> (N, Cout, Ho, Wo).
     ph, pw are the leading (top, left) paddings; the trailing ones only show in Ho, Wo."""

@@ -1,8 +1,10 @@
-"""Fused, numerically stable losses with mean reduction.
+"""Fused, numerically stable losses.
 
 cross-entropy: per row m = max(x), loss = (m - x[t]) + log(sum exp(x - m)); the softmax computed on
-the way is saved, so backward is (p - onehot) * g / N. Finite for logits of 1e8. Sums accumulate in
-float64 scalars (no array upcasts); outputs keep the input dtype.
+the way is saved, so backward is (p - onehot) * g_row, where g_row carries the reduction and the class
+weights. Finite for logits of 1e8. Row losses are float64; the caller reduces them. Targets arrive
+validated (minigrad.functional.loss is the one place that checks them). MSE reduces to a mean; sums
+accumulate in float64 scalars (no array upcasts); outputs keep the input dtype.
 """
 import numpy as np
 from numba import njit, prange
@@ -31,12 +33,13 @@ def _ce_fwd(x, t, probs, losses):
 
 
 @njit(cache=True)
-def _ce_bwd(probs, t, scale, g):
+def _ce_bwd(probs, t, scales, g):
     N, C = probs.shape
     for i in range(N):
+        s = scales[i]
         for j in range(C):
-            g[i, j] = probs[i, j] * scale
-        g[i, t[i]] -= scale
+            g[i, j] = probs[i, j] * s
+        g[i, t[i]] -= s
 
 
 # MSE: threads only pay for large inputs (a regression head's (N, 1) output is tiny).
@@ -81,32 +84,24 @@ def _mse_bwd_par(a, b, scale, ga, gb):
 
 
 def cross_entropy_forward(logits, target):
-    """logits (N, C), target (N,) ints in [0, C) -> (mean loss as 0-d array, saved)."""
+    """logits (N, C), target (N,) int64 in [0, C) (checked by the caller) -> (row losses float64 (N,), saved)."""
     x = as_float(logits, "cross_entropy logits")
-    if x.ndim != 2:
-        raise ValueError(f"cross_entropy logits must be 2-D (N, C), got shape {x.shape}")
-    t = np.asarray(target)
-    if t.ndim != 1 or t.shape[0] != x.shape[0]:
-        raise ValueError(f"cross_entropy target must have shape ({x.shape[0]},), got {t.shape}")
-    if not np.issubdtype(t.dtype, np.integer):
-        raise TypeError(f"cross_entropy target must hold integer class indices, got {t.dtype}")
-    t = np.ascontiguousarray(t, dtype=np.int64)
-    N, C = x.shape
-    if N == 0:
-        return np.array(np.nan, dtype=x.dtype), (np.empty((0, C), x.dtype), t)
-    if C == 0 or t.min() < 0 or t.max() >= C:
-        raise ValueError(f"cross_entropy target out of range [0, {C}): min {t.min()}, max {t.max()}")
+    if x.ndim != 2 or target.shape != (x.shape[0],):
+        raise ValueError(f"cross_entropy kernel: logits {x.shape} need 2-D (N, C) with target (N,), got {target.shape}")
+    t = np.ascontiguousarray(target, dtype=np.int64)
     probs = np.empty_like(x)
-    losses = np.empty(N, dtype=np.float64)
-    _ce_fwd(x, t, probs, losses)
-    return np.array(losses.mean(), dtype=x.dtype), (probs, t)
+    losses = np.empty(x.shape[0], dtype=np.float64)
+    if x.shape[0]:
+        _ce_fwd(x, t, probs, losses)
+    return losses, (probs, t)
 
 
-def cross_entropy_backward(gloss, saved):
+def cross_entropy_backward(row_scales, saved):
+    """d(sum_i row_scales[i] * loss_i) / d logits = (softmax - onehot) * row_scales[:, None]."""
     probs, t = saved
     g = np.empty_like(probs)
     if probs.shape[0]:
-        _ce_bwd(probs, t, float(gloss) / probs.shape[0], g)
+        _ce_bwd(probs, t, np.ascontiguousarray(row_scales, dtype=np.float64), g)
     return g
 
 

@@ -24,6 +24,22 @@ class StateDictError(ValueError, RuntimeError):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+class RemovableHandle:
+    """What register_forward_hook returns: remove() unregisters the hook."""
+
+    def __init__(self, store, key):
+        self._store, self.id = store, key
+
+    def remove(self):
+        self._store.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class Module:
     training = True
 
@@ -170,6 +186,49 @@ class Module:
     def double(self):
         return self._cast(np.float64)
 
+    def to(self, *args, device=None, dtype=None, **_):
+        """to(device), to(dtype), to(device, dtype), to(tensor): only the CPU exists; float dtypes cast."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and not a.startswith(("float", "double")) or type(a).__name__ == "device":
+                device = a
+            elif a is not None:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"Module.to({str(device)!r}): minigrad runs on the CPU only")
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype not in (np.float32, np.float64):
+                raise TypeError(f"Module.to only accepts float32 or float64 dtypes, but got {dtype}")
+            self._cast(dtype)
+        return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise RuntimeError("Module.cuda(): minigrad runs on the CPU only")
+
+    def register_module(self, name, module):
+        self.add_module(name, module)
+
+    def get_submodule(self, target):
+        """The module at a dotted path such as "features.0" ("" is this module)."""
+        mod = self
+        for part in target.split(".") if target else ():
+            if part not in mod._modules:
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{part}` (looking up {target!r})")
+            mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}` (looking up {target!r})")
+        return mod._parameters[name]
+
     # ------------------------------------------------------------ state dict
     def state_dict(self):
         """An OrderedDict of copies of every parameter and persistent buffer, with PyTorch key names."""
@@ -234,8 +293,34 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        hooks = self.__dict__.get("_hooks")
+        if hooks:
+            for hook in list(hooks["pre"].values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         prof = _profiler.current
-        return self.forward(*args, **kwargs) if prof is None else prof.module_call(self, args, kwargs)
+        out = self.forward(*args, **kwargs) if prof is None else prof.module_call(self, args, kwargs)
+        if hooks:
+            for hook in list(hooks["post"].values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def _add_hook(self, kind, hook):
+        hooks = self.__dict__.setdefault("_hooks", {"pre": {}, "post": {}, "next": 0})
+        hooks["next"] += 1
+        hooks[kind][hooks["next"]] = hook
+        return RemovableHandle(hooks[kind], hooks["next"])
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) before forward; a non-None result replaces args (a single value becomes (value,))."""
+        return self._add_hook("pre", hook)
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) after forward; a non-None result replaces the output."""
+        return self._add_hook("post", hook)
 
     def extra_repr(self):
         return ""

@@ -14,7 +14,10 @@ import os
 import numpy as np
 
 from digitsum.cli import UserError
-from digitsum.data.pictures import H, W
+from digitsum.data import course
+from digitsum.data.pictures import H, W, load_pictures, to_course_format
+from digitsum.engine.inference import run_batches
+from digitsum.models import checkpoints as ckpt
 
 
 def load_inputs(items):
@@ -22,8 +25,6 @@ def load_inputs(items):
 
     Names: the file name for image files, the row index for a single .npy file or array, `file.npy[i]`
     when several sources are given."""
-    from digitsum.data import course
-    from digitsum.data.pictures import load_pictures, to_course_format
     if isinstance(items, (str, os.PathLike, np.ndarray)):
         items = [items]
     items = list(items)
@@ -54,8 +55,6 @@ def _as_course(a, to_course_format):
 
 def read(images_or_paths, checkpoint=None, batch_size=256):
     """[{"image": name, "digits": [...], "sum": int}] for every image; see the module docstring."""
-    from digitsum.engine import checkpoints as ckpt
-    from digitsum.engine.inference import run_batches
     path = checkpoint or ckpt.SHIPPED
     obj = ckpt.load(path)
     spec, model = ckpt.rebuild(obj, path)
