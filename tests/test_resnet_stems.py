@@ -8,7 +8,7 @@ from minigrad import nn
 from minigrad.models import StemMismatch, load_resnet18_weights, resnet18, write_weights
 from digitsum import train
 from digitsum.cli import UserError
-from digitsum.engine import checkpoints
+from digitsum.models import checkpoints
 from digitsum.models import resnet
 from train_helpers import assert_user_error
 
