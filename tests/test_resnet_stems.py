@@ -68,7 +68,8 @@ def test_weights_for_the_other_stem_raise_stem_mismatch(tmp_path, kernel, small_
     assert caught.value.small_stem == (kernel == 3)
 
 
-@pytest.mark.parametrize("kernel, stem, advice", [(7, "small", "--stem torchvision"), (3, "torchvision", "--stem small")])
+@pytest.mark.parametrize("kernel, stem, advice", [(7, "small", "--stem torchvision"),
+                                                  (3, "torchvision", "--stem small")])
 def test_train_refuses_init_from_weights_of_the_other_stem_before_creating_anything(
         tmp_path, monkeypatch, capsys, kernel, stem, advice):
     monkeypatch.chdir(tmp_path)
