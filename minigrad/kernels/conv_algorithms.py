@@ -5,10 +5,17 @@ reproducible for a seed).
 Winograd F(2x2, 3x3) (winograd.py) applies to float32 3x3 convolutions with stride 1 and padding 1;
 float64 (gradient checks) always takes the exact im2col path. For such a shape the nearest measured
 row (in log Cin, log Cout, log H*W, log N) decides: Winograd where it measured faster than im2col.
+
+The rows were measured with one kernel worker, and they hold only there: with two workers (2 cores, wall
+time) im2col's chunks parallelise better and Winograd measured slower on every ResNet/reference-CNN shape
+tried (64->128 on 10x42 at batch 64: 135 vs 93 ms; 128->128 on 5x21: 45 vs 35 ms; 256->256 on 3x11: 57 vs
+47 ms). So the table decides only when the pool runs MEASURED_WORKERS workers; otherwise im2col.
 """
 import math
 
 import numpy as np
+
+from . import threadpool
 
 # (Cin, Cout, H, W, N): (im2col ms, Winograd ms) for forward + input grad + weight grad at batch N,
 # process CPU time on one thread, median of 3, alternating (benchmarks/winograd_table.py regenerates
@@ -62,6 +69,7 @@ MEASURED = {
     (32, 32, 8, 8, 4)         : (    0.5,     0.5),  # ratio 0.91
 }
 
+MEASURED_WORKERS = 1  # the worker count the table was measured with
 forced = None  # "im2col" | "winograd" | None: ablations and benchmarks only
 
 
@@ -84,5 +92,7 @@ def use_winograd(dtype, geo):
         return False
     if forced is not None:
         return True
+    if threadpool.pool_size(needs_blas=True) != MEASURED_WORKERS:
+        return False
     t_im2col, t_winograd = _nearest(geo.C, geo.Cout, geo.H * geo.W, geo.N)
     return t_winograd < t_im2col
