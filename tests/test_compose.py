@@ -113,3 +113,25 @@ def test_bad_arguments_raise(fake, kwargs, problem):
         C.compose(fake.train_images, fake.train_labels, 3, seed=0, **kwargs)
     with pytest.raises(ValueError, match="uint8"):
         C.compose(fake.train_images.astype(np.float32), fake.train_labels, 3, seed=0)
+
+
+def test_reader_mixture_is_course_and_broad_rows_in_shuffled_order(fake):
+    """The "reader" preset draws each row from "course" or "broad" (about half each), deterministically by
+    seed, and shuffles them: rows whose digits keep their own ink boxes (course) and rescaled ones (broad)."""
+    n = 400
+    x, y, rec = C.compose(fake.train_images, fake.train_labels, n, seed=3, preset="reader")
+    x2, y2, _ = C.compose(fake.train_images, fake.train_labels, n, seed=3, preset="reader")
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    def unscaled(i, j):          # a course row keeps each digit's own ink box; broad rows rescale them
+        digit = fake.train_images[rec["index"][i, j]]
+        ink = np.argwhere(digit)
+        x0, y0, x1, y1 = rec["boxes"][i, j]
+        return (y1 - y0, x1 - x0) == tuple(ink.max(axis=0) - ink.min(axis=0) + 1)
+    course_like = np.array([all(unscaled(i, j) for j in range(4)) for i in range(n)])
+    assert 0.35 < course_like.mean() < 0.8          # about half course rows (+ broad rows whose every digit kept its size)
+    first, second = course_like[: n // 2].mean(), course_like[n // 2:].mean()
+    assert abs(first - second) < 0.2               # shuffled: not all course rows first
+    assert (rec["digits"].sum(axis=1) == y).all()
+    assert (rec["digits"] == fake.train_labels[rec["index"]]).all()
+    assert C.check_digits((3, 5), "reader") == (3, 5)

@@ -24,6 +24,8 @@ Presets (measured on the course's published samples, see PRESETS):
   other half keep MNIST's shape and ink), gaps -4..25 px, shrunk (not the digits) when a row would not
   fit (digitsum.data.digit_style does the per-digit variation). A Preset instance may be passed instead of a
   name, e.g. dataclasses.replace(PRESETS["broad"], height=(24, 26), height_jitter=0) for a test set.
+- "reader": the digit reader's training mix, a Mixture: each row is a "course" row (MNIST's own shape and
+  size) or a "broad" row, half and half, so the variety never crowds out plain MNIST rows.
 Pure NumPy, vectorised over images; one scatter per digit slot.
 """
 from dataclasses import dataclass
@@ -57,10 +59,21 @@ class Preset:
 # a harder test of reading digits apart.
 # "broad": see the module docstring; the ranges were chosen to cover what hand-written digit rows look like
 # (the course samples, other generators), not fitted to one source.
+@dataclass(frozen=True)
+class Mixture:
+    """Rows drawn from several presets: parts = ((preset name, share), ...); the shares sum to 1."""
+    parts: tuple
+
+    @property
+    def grid(self):
+        return any(get_preset(name).grid for name, _ in self.parts)
+
+
 PRESETS = {"course": Preset(), "grid": Preset(grid=True), "tight": Preset(gap=(-3, 3)),
            "broad": Preset(gap=(-4, 25), height=(14, 32), height_jitter=0.2, aspect=(0.75, 1.3),
                            slant=(-0.35, 0.35), stroke=(0.15, 0.2, 0.1), ink=(0.45, 1.0), fit_gaps=True,
                            styled=0.5)}
+PRESETS["reader"] = Mixture((("course", 0.5), ("broad", 0.5)))
 
 
 def max_digits(preset):
@@ -176,7 +189,7 @@ def _compose_chunk(images, labels, rng, n, preset, digits, scale):
 
 def get_preset(preset):
     """A Preset from its name (ValueError naming the choices if unknown) or as given."""
-    if isinstance(preset, Preset):
+    if isinstance(preset, (Preset, Mixture)):
         return preset
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
@@ -197,6 +210,9 @@ def compose(images, labels, n, rng=None, seed=None, preset="course", digits=(4, 
     """Generate n composites; see the module docstring. rng (a numpy Generator) wins over seed."""
     p = get_preset(preset)
     digits = check_digits(digits, preset)
+    if isinstance(p, Mixture):
+        return _compose_mixture(images, labels, n, rng if rng is not None else np.random.default_rng(seed),
+                                p, digits, scale)
     scale = tuple(float(v) for v in (scale or p.scale))
     if not 0.25 <= scale[0] <= scale[1] <= 1.9:  # 1.9: a 20-px ink box must still fit the 40-px canvas
         raise ValueError(f"scale must satisfy 0.25 <= lo <= hi <= 1.9, got {scale}")
@@ -213,4 +229,17 @@ def compose(images, labels, n, rng=None, seed=None, preset="course", digits=(4, 
     X = np.concatenate([q[0] for q in parts])
     y = np.concatenate([q[1] for q in parts])
     records = {k: np.concatenate([q[2][k] for q in parts]) for k in parts[0][2]}
+    return X, y, records
+
+
+def _compose_mixture(images, labels, n, rng, mixture, digits, scale):
+    """compose() for a Mixture: each part's share of the n rows (multinomial), composed by its own preset,
+    then shuffled together so a batch mixes them."""
+    counts = rng.multinomial(n, [share for _, share in mixture.parts])
+    parts = [compose(images, labels, int(k), rng, preset=name, digits=digits, scale=scale)
+             for (name, _), k in zip(mixture.parts, counts)]
+    order = rng.permutation(n)
+    X = np.concatenate([q[0] for q in parts])[order]
+    y = np.concatenate([q[1] for q in parts])[order]
+    records = {k: np.concatenate([q[2][k] for q in parts])[order] for k in parts[0][2]}
     return X, y, records
