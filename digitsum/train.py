@@ -10,6 +10,7 @@ import os
 
 from digitsum import models
 from digitsum.cli import ArgumentParser, UserError, run
+from digitsum.data.course import default_cache, generated_course
 from digitsum.data.loading import load_splits
 from digitsum.engine.profiling import TrainingProfiler
 from digitsum.engine.run_claim import check_new_run_folder, claim_run_folder
@@ -95,7 +96,10 @@ def run_training(a, claims):
         out = a.out or default_out(spec.name, seeds, a.seeds is not None)
         check_new_run_folder(out)
     protocol = bool(template.get("protocol"))
-    data = load_splits(template.get("data") if a.resume else a.data, template["val_fraction"],
+    folder = template.get("data") if a.resume else a.data
+    if a.resume and folder and not os.path.isdir(folder) and os.path.abspath(folder) == str(default_cache()):
+        folder = generated_course()  # the generated course preset is deterministic: a cleared cache is made again
+    data = load_splits(folder, template["val_fraction"],
                        template["split_seed"], template["train_size"])  # validate data first
     if not a.resume:
         template["data"] = data["folder"]

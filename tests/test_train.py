@@ -2,6 +2,7 @@
 equivalence (in-process and after a real kill -9), the non-finite-loss stop, the seed protocol, bad input."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -166,6 +167,41 @@ def test_seed_protocol_writes_a_summary(env, capsys):
         assert ARTIFACTS - {"run.json"} <= set(os.listdir(env / "proto" / f"s{seed}"))
     assert train.main(["--resume", "--out", "proto"]) == 0  # a finished protocol resumes to the same summary
     assert json.loads((env / "proto" / "summary.json").read_text())["test_accuracy_mean"] == s["test_accuracy_mean"]
+
+
+def test_protocol_resumes_from_result_files_alone(env, capsys):
+    """Finished seeds keep only metrics.json and plots (what is committed); --resume trains just the rest."""
+    assert train.main(BASE + ["--epochs", "1", "--seeds", "1", "2", "--out", "proto"]) == 0
+    s = json.loads((env / "proto" / "summary.json").read_text())
+    for name in ("last.npz", "best.npz"):
+        os.remove(env / "proto" / "s1" / name)
+    shutil.rmtree(env / "proto" / "s2")
+    (env / "proto" / "summary.json").unlink()
+    capsys.readouterr()
+    assert train.main(["--resume", "--out", "proto"]) == 0
+    out = capsys.readouterr().out
+    assert "seed 1: finished earlier" in out and "seed 2: finished earlier" not in out
+    assert not (env / "proto" / "s1" / "last.npz").exists()  # seed 1 was not trained again
+    again = json.loads((env / "proto" / "summary.json").read_text())
+    assert [r["test_accuracy"] for r in again["runs"]] == [r["test_accuracy"] for r in s["runs"]]
+
+
+def test_resume_makes_a_cleared_generated_course_cache_again(env, monkeypatch):
+    """A run on the generated course preset resumes after the cache is cleared (a new machine): the data are
+    generated again from the same seed instead of stopping at a missing folder."""
+    cache = make_course_folder(env / "home" / "composites" / "course", n_train=100, n_test=40)
+    argv = ["--data", str(cache), "--batch-size", "32", "--lr", "1e-2", "--seeds", "1", "2", "--epochs", "1"]
+    assert train.main(argv + ["--out", "proto"]) == 0
+    s = json.loads((env / "proto" / "summary.json").read_text())
+    shutil.rmtree(cache)
+    shutil.rmtree(env / "proto" / "s2")
+    made = []
+    monkeypatch.setattr(train, "default_cache", lambda: cache)
+    monkeypatch.setattr(train, "generated_course", lambda: made.append(1) or make_course_folder(cache, 100, 40))
+    assert train.main(["--resume", "--out", "proto"]) == 0
+    assert made == [1]
+    again = json.loads((env / "proto" / "summary.json").read_text())
+    assert again["runs"] == s["runs"][:1] + again["runs"][1:] and again["runs"][1]["test_accuracy"] == s["runs"][1]["test_accuracy"]
 
 
 def fake_mnist(n_train=300, n_test=60, seed=0):

@@ -261,6 +261,11 @@ def make_course(out, mnist, preset="course", digits=(4, 4), n_train=30000, n_tes
     return manifest
 
 
+def default_cache(seed=0, n_train=30000, n_test=10000):
+    """Where the generated course preset lives in the cache ($DIGITSUM_HOME/composites/...)."""
+    return home() / "composites" / f"course-d4-train{n_train}-test{n_test}-seed{seed}"
+
+
 def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
     """The data folder to train on: `path`; else ./data; else the course preset generated once into the cache."""
     if path is not None:
@@ -273,7 +278,12 @@ def ensure_data(path=None, seed=0, n_train=30000, n_test=10000, log=print):
             return Path("data")
         # e.g. ./data holds only folders written by `digitsum.data make --out data/...`
         log("./data holds no course files (data0.npy, lab0.npy ...), so it is not used")
-    cache = home() / "composites" / f"course-d4-train{n_train}-test{n_test}-seed{seed}"
+    return generated_course(seed, n_train, n_test, log)
+
+
+def generated_course(seed=0, n_train=30000, n_test=10000, log=print):
+    """The course preset's cache folder, generated (deterministically, from `seed`) if it is not there."""
+    cache = default_cache(seed, n_train, n_test)
     if (cache / "manifest.json").is_file():
         log(f"using generated data in {cache}")
         return cache

@@ -7,6 +7,7 @@ the epoch counter in last.npz is the whole RNG state.
 """
 import dataclasses
 import functools
+import json
 import math
 import os
 import sys
@@ -212,7 +213,13 @@ def end_of_epoch(run, epoch, trained, n_images, val_enc):
 
 def run_one(cfg, data, out, on_step=None):
     """Train (or continue) the run in folder `out`; return its final metrics dict. on_step() runs after
-    every optimiser step."""
+    every optimiser step. A folder without last.npz whose metrics.json says the same run finished is returned
+    as it is, so a seed protocol resumes from its small result files alone (checkpoints are not kept with
+    results)."""
+    done = finished_metrics(cfg, out)
+    if done is not None:
+        print(f"seed {cfg['seed']}: finished earlier, test accuracy {100 * done['test']['accuracy']:.2f}% -> {out}")
+        return done
     run = start(cfg, data, out)
     restore(run)
     spec, mc = run.spec, cfg["model_config"]
@@ -235,6 +242,21 @@ def run_one(cfg, data, out, on_step=None):
             raise Diverged(f"{e}: stopping; {_last_good(run)}. Try a lower --lr.") from None
         end_of_epoch(run, epoch, trained, len(ty), val_enc)
     return finish(run)
+
+
+def finished_metrics(cfg, out):
+    """The metrics.json of a finished run of exactly this config in `out` whose checkpoints are gone, else None."""
+    path = os.path.join(out, "metrics.json")
+    if os.path.exists(os.path.join(out, "last.npz")) or not os.path.isfile(path):
+        return None  # a checkpoint is there: restore() resumes (and checks) it as usual
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(doc, dict) and doc.get("finished") and doc.get("config") == cfg):
+        return None
+    return doc
 
 
 def finish(run):
