@@ -5,7 +5,9 @@ composites of MNIST *test* digits (seeds 9100+, never used for training), each s
 - height: one set per 2-px bin from 14 to 32 px, every digit's ink height inside the bin (native MNIST
   shape otherwise: no aspect/slant/stroke/ink changes, the course preset's gaps);
 - gap: every gap between neighbouring ink boxes equal to g, for g in -4..25 px, native size;
-- count: 3, 4 or 5 digits, the course preset; plus `tight` (gaps -3..3) and `broad` (the training preset).
+- count: 3, 4 or 5 digits, the course preset; plus `tight` (gaps -3..3) and `broad` (the training preset);
+- stress: two or more properties at once or at their extremes: digits of 15-30 px mixed in one row, faint
+  ink, thin or thick strokes, strong slant, large digits placed anywhere up to the edges.
 Prints a Markdown table of exact-sum and digit accuracy per set, optionally writes it as JSON, and draws
 accuracy against height and gap.
 """
@@ -37,6 +39,14 @@ def test_sets():
     sets += [("count", f"{k} digits", course, k) for k in (3, 5)]
     sets += [("tight", "tight preset (gaps -3..3)", C.PRESETS["tight"], 4),
              ("broad", "broad preset, 3-5 digits", broad, (3, 5))]
+    native = dataclasses.replace(plain, height=(19, 21), styled=1.0)  # restyled digits at MNIST's size
+    sets += [("stress", label, preset, 4) for label, preset in (
+        ("mixed heights 15-30 px in a row", dataclasses.replace(plain, height=(15, 30), height_jitter=0.5)),
+        ("faint ink (35-60%)", dataclasses.replace(native, ink=(0.35, 0.6))),
+        ("thin strokes", dataclasses.replace(native, stroke=(1.0, 0.0, 0.0))),
+        ("thicker strokes", dataclasses.replace(native, stroke=(0.0, 0.0, 1.0))),
+        ("slant 0.25-0.4, leaning right", dataclasses.replace(native, slant=(0.25, 0.4))),
+        ("26-29 px, no vertical margin", dataclasses.replace(course, vmargin=0, scale=(1.3, 1.45))))]
     return sets
 
 
@@ -66,7 +76,7 @@ def measure(path, n, log=print):
 def markdown(rows):
     lines = ["| test set | images | exact sums | digits |", "|---|---|---|---|"]
     for r in rows:
-        name = r["set"] if r["group"] in ("native", "tight", "broad", "count") else f"{r['group']} {r['set']}"
+        name = r["set"] if r["group"] in ("native", "tight", "broad", "count", "stress") else f"{r['group']} {r['set']}"
         lines.append(f"| {name} | {r['n']} | {100 * r['exact_sum']:.2f}% | {100 * r['digits']:.2f}% |")
     return "\n".join(lines)
 

@@ -33,3 +33,18 @@ def test_table_and_figure(tmp_path):
     R.draw(rows, tmp_path / "robustness.png")
     assert (tmp_path / "robustness.png").read_bytes()[:4] == b"\x89PNG"
     assert len({r["seed"] for r in rows}) == len(rows)
+
+
+def test_stress_sets_change_what_they_say(fake):
+    sets = {label: p for g, label, p, _ in R.test_sets() if g == "stress"}
+    def compose(label):
+        return C.compose(fake.test_images, fake.test_labels, 60, seed=2, preset=sets[label], digits=4)
+    _, _, rec = compose("mixed heights 15-30 px in a row")
+    b = rec["boxes"].astype(int)
+    h = b[..., 3] - b[..., 1]
+    assert np.median(h.max(axis=1) / np.maximum(h.min(axis=1), 1)) > 1.3   # one row holds big and small digits
+    faint, _, _ = compose("faint ink (35-60%)")
+    plain, _, _ = C.compose(fake.test_images, fake.test_labels, 60, seed=2, preset=R.test_sets()[0][2], digits=4)
+    assert faint.reshape(60, -1).max(axis=1).mean() < 0.7 * plain.reshape(60, -1).max(axis=1).mean()
+    thin, thick = compose("thin strokes"), compose("thicker strokes")
+    assert (thin[0] > 64).sum() < (thick[0] > 64).sum()
