@@ -48,7 +48,7 @@ def format_report(m):
 
 def show_readings(spec, x, y, pred, outputs, a, true=None):
     """--show / --grid / --digit-labels (`true`: the recorded digits): what a digit-reading model read."""
-    readings = readouts(spec, outputs)
+    readings = readouts(spec, outputs, pred)
     for i in range(min(a.show, len(pred))):
         print(f"  image {i}: {readings[i] if readings else pred[i]}   (true sum {int(y[i])})")
     if a.grid:

@@ -172,3 +172,32 @@ def test_bigger_reader_options_build_and_old_configs_keep_their_names():
     assert new(mg.Tensor(blob_batch())).shape == (2, 42, 11)
     assert set(old.state_dict()) < set(new.state_dict())
     assert "features.10.weight" in old.state_dict() and old.features[10].weight.shape == (8, 4, 10, 3)
+
+
+def test_shifted_moves_rows_into_their_empty_margin_without_cutting_ink():
+    x = np.zeros((3, 40, 168), np.uint8)
+    x[0, 10:30, 5:60] = 200                    # room on the right: moves right
+    x[1, 10:30, 100:168] = 200                 # ink at the right edge: moves left
+    x[2, 10:30, :] = 200                       # no room either side: stays
+    y = digit_reader.shifted(x, 3)
+    np.testing.assert_array_equal(y[0], np.roll(x[0], 3, axis=1))
+    np.testing.assert_array_equal(y[1], np.roll(x[1], -3, axis=1))
+    np.testing.assert_array_equal(y[2], x[2])
+    assert (y.reshape(3, -1).sum(1) == x.reshape(3, -1).sum(1)).all()
+
+
+def test_shift_average_predicts_the_argmax_of_the_averaged_sum_probabilities(rng):
+    from digitsum.models.sum_dp import sum_probabilities
+    mg.manual_seed(0)
+    model = SPEC.build(SMALL)
+    model.eval()
+    x = np.zeros((5, 40, 168), np.uint8)
+    x[:, 8:32, 10:120] = rng.integers(0, 256, size=(5, 24, 110), dtype=np.uint8)
+    with mg.no_grad():
+        out1, pred1 = SPEC.infer(model, x, {"shift_average": 1})
+        out4, pred4 = SPEC.infer(model, x, {"shift_average": 4})
+        probs = [sum_probabilities(model(mg.Tensor(normalize(digit_reader.shifted(x, s) if s else x))).data, 6)
+                 for s in range(4)]
+    np.testing.assert_array_equal(out1.data, out4.data)            # the reading itself is the unmoved image's
+    np.testing.assert_array_equal(pred1, SPEC.predict(out1.data))
+    np.testing.assert_array_equal(pred4, np.sum(probs, axis=0).argmax(axis=1))

@@ -17,16 +17,21 @@ A column sees ~34 px (~42 px after the context conv), more than a digit. The hea
 at +3 so that, at initialisation, most columns read blank and P(count = 4) is not astronomically small.
 
 Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the model counts the
-digits itself, so the same checkpoint reads 3- or 5-digit images). Reading out: the best path (most likely
+digits itself, so the same checkpoint reads 3- or 5-digit images). With "shift_average": k in the config,
+P(sum) is averaged over the image moved 0..k-1 px sideways (into its empty margin): each column covers
+4 px, so a digit's reading depends a little on where it falls against that grid, and averaging over the
+grid's phases removes that dependence. Reading out: the best path (most likely
 symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1 -> 15" (digitsum.engine.inference).
 """
 import numpy as np
 
+import minigrad
 import minigrad.functional as F
 from minigrad import nn
 
 from digitsum.cli import UserError
 from digitsum.data import augment as augmentation
+from digitsum.data.loading import normalize
 from digitsum.data.shapes import H
 from digitsum.models import checkpoints
 from digitsum.models.ink_height import normalise_heights
@@ -96,6 +101,31 @@ def predict(output):
     return sum_probabilities(output, MAX_READ_DIGITS).argmax(axis=1).astype(np.int64)
 
 
+def shifted(images, s):
+    """Each (…, H, W) image moved s px sideways without cutting ink: right when its last s columns are
+    empty, else left when its first s are, else left where it is."""
+    n, w = len(images), images.shape[-1]
+    ink = images.reshape(n, -1, w).any(axis=1)
+    right = ~ink[:, w - s:].any(axis=1)
+    left = ~right & ~ink[:, :s].any(axis=1)
+    out = images.copy()
+    out[right, ..., s:], out[right, ..., :s] = images[right, ..., :w - s], 0
+    out[left, ..., :w - s], out[left, ..., w - s:] = images[left, ..., s:], 0
+    return out
+
+
+def infer(model, images, config):
+    """(output of the unmoved images, predicted sums); see the module docstring for "shift_average"."""
+    out = model(minigrad.Tensor(normalize(images)))
+    phases = config.get("shift_average", 1)
+    if phases <= 1:
+        return out, predict(out.data)
+    p = sum_probabilities(out.data, MAX_READ_DIGITS)
+    for s in range(1, phases):
+        p += sum_probabilities(model(minigrad.Tensor(normalize(shifted(images, s)))).data, MAX_READ_DIGITS)
+    return out, p.argmax(axis=1).astype(np.int64)
+
+
 def read_digits(output):
     """List of digit lists read from a batch of (N, T, 11) log-probabilities."""
     return best_path_digits(output)
@@ -139,7 +169,7 @@ class DigitReaderSpec(ModelSpec):
     name = "digits"
     description = "column reader (blank + 10 digits per 4-px column) + exact sum DP; trained on sums only"
     model_config = {"channels": [32, 64, 96], "hidden": 192, "context": 3, "dropout": 0.1,
-                    "ink_height": [17, 23, 20]}
+                    "ink_height": [17, 23, 20], "shift_average": 4}
     max_sum = 9 * MAX_READ_DIGITS
     train_defaults = {"epochs": 12, "lr": 2e-3, "batch_size": 64}
     build = staticmethod(build)
@@ -150,6 +180,9 @@ class DigitReaderSpec(ModelSpec):
     epoch_order = staticmethod(epoch_order)
     encode_dataset = staticmethod(encode_dataset)
     init_from = staticmethod(init_from)
+
+    def infer(self, model, images, config):
+        return infer(model, images, config)
 
 
 SPEC = DigitReaderSpec()

@@ -28,6 +28,8 @@ Steps with defaults that suit a CNN on the raw images (override when a family ne
                                                             default: rng.permutation (e.g. a curriculum)
     augment(batch, rng) -> batch                            training-time augmentation of an encoded batch;
                                                             default: none
+    infer(model, images, config) -> (output, sums)          test-time forward of encode_dataset's images;
+                                                            default: model(encode_batch(images)), predict
 
 Optional capabilities, None on the base class when a family does not have them:
     read_digits(output) -> list[list[int]]    the digits read per image: predict's reading column and
@@ -48,6 +50,8 @@ Defaults, written down:
 - Validation: 10% of the training folder, split with a fixed seed (0) so runs with different --seed share it.
   The test metrics are those of the best-validation epoch's weights (best.npz).
 """
+import minigrad
+
 from digitsum.data.loading import normalize
 from digitsum.data.shapes import MAX_SUM
 
@@ -91,6 +95,12 @@ class ModelSpec:
 
     def encode_batch(self, batch, config):
         return normalize(batch)
+
+    def infer(self, model, images, config):
+        """(output Tensor, predicted sums) of one batch of encode_dataset's images; the caller sets eval
+        mode and no_grad. Models that read a batch more than once at test time override it."""
+        out = model(minigrad.Tensor(self.encode_batch(images, config)))
+        return out, self.predict(out.data)
 
     def epoch_order(self, sums, epoch, rng):
         return rng.permutation(len(sums))
