@@ -88,10 +88,14 @@ def render(condition, digits, rng):
     return (img.convert("RGB") if condition == "jpeg" else img), jpeg_quality
 
 
-def make(out, mnist, n=100, seed=1, conditions=CONDITIONS):
-    """Write the bench into the folder `out` (new or empty); returns the labels rows."""
+def _check_out(out):
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise UserError(f"--out {out}: exists and is not an empty folder (the bench never overwrites)")
+
+
+def make(out, mnist, n=100, seed=1, conditions=CONDITIONS):
+    """Write the bench into the folder `out` (new or empty); returns the labels rows."""
+    _check_out(out)
     os.makedirs(out, exist_ok=True)
     images, labels = mnist.test_images, mnist.test_labels
     rows = []
@@ -186,7 +190,9 @@ def main(argv=None):
     if a.command == "make":
         if a.n < 1:
             raise UserError("--n must be at least 1")
-        rows = make(a.out, M.load(a.mnist), a.n, a.seed, _conditions(a.conditions))
+        conditions = _conditions(a.conditions)
+        _check_out(a.out)                       # both before MNIST is loaded
+        rows = make(a.out, M.load(a.mnist), a.n, a.seed, conditions)
         print(f"wrote {len(rows)} pictures and labels.csv to {a.out}")
     else:
         print(format_score(score(a.labels, a.predictions)))
