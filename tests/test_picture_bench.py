@@ -34,7 +34,7 @@ def test_make_writes_every_condition_with_matching_labels(fake_home, fake, tmp_p
     for r in rows:
         with Image.open(out / r["image"]) as img:
             modes.setdefault(r["image"].split("_")[0], set()).add((img.format, img.mode))
-            a = np.asarray(img.convert("L"), float)
+            a = np.asarray(img.getchannel("A") if img.mode == "RGBA" else img.convert("L"), float)
             assert a.max() - a.min() > 60                                   # digits were drawn
             if r["image"].startswith("small"):
                 assert img.size[1] < 40
@@ -65,18 +65,18 @@ def test_score_counts_exact_sums_and_digits_per_condition(tmp_path, capsys):
     labels.write_text("image,digits,sum\nclean_0000.png,1 2 3 4,10\nclean_0001.png,5 5 5 5,20\n"
                       "noisy_0000.png,0 0 0 9,9\nnoisy_0001.png,7 7 7 7,28\n")
     preds = tmp_path / "preds.csv"
-    preds.write_text("image,reading,sum\nclean_0000.png,1 2 3 4,10\nclean_0001.png,5 5 6 5,21\n"
+    preds.write_text("image,reading,sum\nclean_0000.png,1 2 3 4 1,11\nclean_0001.png,5 5 6 5,21\n"
                      "noisy_0000.png,0 0 9,9\n")                           # noisy_0001 has no prediction
     table = B.score(labels, preds)
-    assert table["clean"] == [2, 1, 7, 8]          # images, exact sums, digits right, digits
-    assert table["noisy"] == [2, 1, 2, 8]          # a missing digit makes the rest of the reading wrong
-    assert table["all"] == [4, 2, 9, 16]
+    assert table["clean"] == [2, 0, 7, 9]          # images, exact sums, digits right, digits compared
+    assert table["noisy"] == [2, 1, 2, 8]          # a dropped digit shifts the rest of the reading
+    assert table["all"] == [4, 1, 9, 17]
     code, text, err = run_cli(B.main, ["score", str(labels), str(preds)], capsys)
     assert code == 0, err
     lines = text.splitlines()
-    assert lines[1].split() == ["clean", "2", "50.0%", "87.5%"]
+    assert lines[1].split() == ["clean", "2", "0.0%", "77.8%"]          # an extra digit read is an error
     assert lines[2].split() == ["noisy", "2", "50.0%", "25.0%"]
-    assert lines[-1].split() == ["all", "4", "50.0%", "56.2%"]
+    assert lines[-1].split() == ["all", "4", "25.0%", "52.9%"]
 
 
 def test_bad_arguments_are_one_error_line(tmp_path, capsys):

@@ -5,9 +5,9 @@
     python -m digitsum.data.picture_bench score DIR/labels.csv preds.csv
 
 `make` writes <condition>_<i>.png/.jpg files and labels.csv (image,digits,sum; digits like "7 2 5 1").
-`score` prints, per condition and overall, the exact-sum accuracy and the digit accuracy (a digit counts
-when the reading has the right digit at its position; a reading with a digit too many or too few is
-wrong from the first difference on). Conditions (CONDITIONS, in units of MNIST's ~20 px digit height):
+`score` prints, per condition and overall, the exact-sum accuracy and the digit accuracy: digits compared
+position by position, over the label's digits or the reading's if it has more (a digit read too many
+counts as wrong, and a digit inserted or dropped shifts, so usually spoils, the rest of the reading). Conditions (CONDITIONS, in units of MNIST's ~20 px digit height):
   clean     dark ink on white, digits 2-4x and upsampled smoothly, margins
   thin      a thin pen: the strokes' centre lines 1-3 px wide on digits 3-5x
   paper     off-white or grey paper with a gradient and texture, grey ink (half of them JPEG, quality 85-95)
@@ -130,8 +130,8 @@ def _read_csv(path, columns):
 
 
 def score(labels_csv, predictions_csv):
-    """{condition: (images, exact sums, digits right, digits)} plus "all"; an image without a prediction
-    counts as wrong."""
+    """{condition: [images, exact sums, digits right, digits compared]} plus "all"; an image without a
+    prediction counts as wrong."""
     truth = _read_csv(labels_csv, ("image", "digits", "sum"))
     pred = {r["image"]: r for r in _read_csv(predictions_csv, ("image", "reading", "sum"))}
     table = defaultdict(lambda: [0, 0, 0, 0])
@@ -140,17 +140,13 @@ def score(labels_csv, predictions_csv):
         p = pred.get(r["image"])
         got = p["reading"].split() if p else []
         exact = p is not None and p["sum"].strip() == r["sum"].strip()
-        right = 0
-        for a, b in zip(want, got):
-            if a != b:
-                break
-            right += 1
+        right = sum(a == b for a, b in zip(want, got))
         for key in (r["image"].split("_")[0], "all"):
             t = table[key]
             t[0] += 1
             t[1] += exact
             t[2] += right
-            t[3] += len(want)
+            t[3] += max(len(want), len(got))
     return dict(table)
 
 
