@@ -131,6 +131,21 @@ def test_thin_pen_strokes_are_widened_to_a_readable_width():
     assert P.stroke_width(thin >= 128) >= 0.6 * P.stroke_width(bold >= 128)
 
 
+def test_a_big_digit_in_a_row_of_small_ones_is_scaled_on_its_own():
+    out = P.to_course_format(outlines([60, 60, 60, 110], [0] * 4, line=8))
+    starts, stops, heights, _ = P.segments(out >= 128)
+    assert len(heights) == 4 and np.abs(heights - P.TARGET).max() <= 1.5
+
+
+def test_a_course_sized_picture_keeps_its_layout(fake, tmp_path, monkeypatch):
+    monkeypatch.setattr(P, "SPECK", 0)              # the fake digits' loose inner dots are separate blobs
+    x, _, _ = C.compose(fake.test_images, fake.test_labels, 1, seed=3)
+    Image.fromarray(255 - x[0]).save(tmp_path / "course.png")        # dark on white, 40 x 168
+    _, loaded = P.load_pictures([tmp_path / "course.png"])
+    assert box(loaded[0] > 0) == box(x[0] > 0)                        # nothing moved or rescaled
+    assert np.abs(loaded[0].astype(int) - x[0])[x[0] > 60].max() <= 1
+
+
 def test_files_and_folders_load_in_order_with_their_names(fake, tmp_path):
     row, _ = big_row(fake)
     Image.fromarray(row).save(tmp_path / "b.png")
