@@ -7,7 +7,8 @@
 `make` writes <condition>_<i>.png/.jpg files and labels.csv (image,digits,sum; digits like "7 2 5 1").
 `score` prints, per condition and overall, the exact-sum accuracy and the digit accuracy: digits compared
 position by position, over the label's digits or the reading's if it has more (a digit read too many
-counts as wrong, and a digit inserted or dropped shifts, so usually spoils, the rest of the reading). Conditions (CONDITIONS, in units of MNIST's ~20 px digit height):
+counts as wrong, and a digit inserted or dropped shifts, so usually spoils, the rest of the reading).
+Conditions (CONDITIONS, in units of MNIST's ~20 px digit height):
   clean     dark ink on white, digits 2-4x and upsampled smoothly, margins
   thin      a thin pen: the strokes' centre lines 1-3 px wide on digits 3-5x
   paper     off-white or grey paper with a gradient and texture, grey ink (half of them JPEG, quality 85-95)
