@@ -163,6 +163,17 @@ def test_files_and_folders_load_in_order_with_their_names(fake, tmp_path):
     assert names == ["c.png", "a.jpg"]
 
 
+def test_exif_rotation_is_applied_before_reading(fake, tmp_path):
+    row, _ = big_row(fake)
+    Image.fromarray(row).save(tmp_path / "upright.png")
+    sideways = Image.fromarray(row).rotate(90, expand=True)            # as a phone stores a turned photo
+    exif = Image.Exif()
+    exif[0x0112] = 6                                                   # Orientation: rotate 90 CW to view
+    sideways.save(tmp_path / "phone.jpg", quality=95, exif=exif)
+    _, (upright, phone) = P.load_pictures([tmp_path / "upright.png", tmp_path / "phone.jpg"])
+    assert np.abs(np.subtract(box(phone > 40), box(upright > 40))).max() <= 1
+
+
 def test_bad_files_raise_one_error_naming_the_file(tmp_path):
     (tmp_path / "fake.png").write_bytes(b"this is not a PNG")
     with pytest.raises(UserError, match="fake.png"):
