@@ -43,7 +43,9 @@ def test_digits_are_scaled_to_the_target_height_and_wide_rows_shrink(fake):
     out = P.to_course_format(long_row)
     cols = np.flatnonzero(out.any(axis=0))
     assert cols[0] >= P.MARGIN - 1 and cols[-1] <= C.W - P.MARGIN and ink_height(out) < P.TARGET
-    assert not P.to_course_format(np.full((30, 30), 128)).any()      # a blank page stays blank
+    for blank in (np.full((30, 30), 128), np.zeros((1, 1)), np.full((500, 90), 3.5)):
+        out = P.to_course_format(blank)                                # a blank page stays blank
+        assert out.shape == (C.H, C.W) and out.dtype == np.uint8 and not out.any()
 
 
 def test_a_stray_dot_far_away_does_not_change_the_crop(fake):
