@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ("digitsum.train", "digitsum.evaluate", "digitsum.predict", "digitsum.weights", "digitsum.robustness",
-            "digitsum.data.__main__")
+            "digitsum.data.__main__", "digitsum.data.picture_bench")
 LAYERS = ("base", "data", "models", "engine", "commands")  # a module imports only its own layer or lower ones
 
 
@@ -113,7 +113,9 @@ def test_no_digitsum_file_exceeds_400_lines():
 
 @pytest.mark.parametrize("argv", [["digitsum.train"], ["digitsum.evaluate"], ["digitsum.predict"],
                                   ["digitsum.weights"], ["digitsum.robustness"], ["digitsum.data"], ["digitsum.data", "fetch"],
-                                  ["digitsum.data", "make"], ["digitsum.data", "check"], ["digitsum.data", "show"]])
+                                  ["digitsum.data", "make"], ["digitsum.data", "check"], ["digitsum.data", "show"],
+                                  ["digitsum.data.picture_bench"], ["digitsum.data.picture_bench", "make"],
+                                  ["digitsum.data.picture_bench", "score"]])
 def test_every_command_answers_help(argv):
     done = subprocess.run([sys.executable, "-m", *argv, "--help"], capture_output=True, text=True, cwd=ROOT,
                           timeout=300)

@@ -6,8 +6,8 @@
     >>> digitsum.read(x)                                      # a (N, 40, 168) uint8 array, or 2-D arrays
 
 Course-format arrays ((N, 40, 168) uint8, bright ink on black) are read as they are; image files and 2-D
-arrays of any other size go through digitsum.data.pictures.to_course_format first (polarity, crop, ink
-height into the reader's training range). `checkpoint` defaults to the shipped digit reader.
+arrays of any other size go through digitsum.data.pictures.to_course_format first (polarity, paper and
+noise removed, crop, digits scaled to 20 px). `checkpoint` defaults to the shipped digit reader.
 """
 import os
 
