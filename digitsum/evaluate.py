@@ -57,7 +57,7 @@ def show_readings(spec, x, y, pred, outputs, a, true=None):
             x[:k], readings[:k] if readings else None, pred[:k], y[:k], f), a.force, _inputs(a), mode="wb")
         print(f"wrote {a.grid}")
     if true is not None:
-        read = spec.read_digits(outputs)
+        read = spec.read_digits(outputs, pred)
         count_ok = np.mean([len(r) == int((t >= 0).sum()) for r, t in zip(read, true)])
         print(f"digit accuracy: {100 * digit_accuracy(read, true):.2f}% of {int((true >= 0).sum())} recorded "
               f"digits; digit count right: {100 * count_ok:.2f}%")

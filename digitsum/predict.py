@@ -30,7 +30,7 @@ def csv_header(spec):
 
 def csv_rows(spec, names, pred, outputs):
     """`image[,reading],sum` rows for one chunk of images."""
-    digits = spec.read_digits(outputs) if spec.read_digits is not None else None
+    digits = spec.read_digits(outputs, pred) if spec.read_digits is not None else None
     return [[name] + ([" ".join(str(d) for d in digits[i])] if digits is not None else []) + [int(s)]
             for i, (name, s) in enumerate(zip(names, pred))]
 

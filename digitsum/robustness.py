@@ -54,7 +54,7 @@ def evaluate_set(spec, model, model_config, mnist, preset, digits, n, seed):
     """(exact-sum accuracy, digit accuracy) of the model on n fresh composites of MNIST test digits."""
     x, y, rec = C.compose(mnist.test_images, mnist.test_labels, n, seed=seed, preset=preset, digits=digits)
     pred, _, outputs = run_batches(spec, model, x, model_config)
-    return metrics.accuracy(pred, y), metrics.digit_accuracy(spec.read_digits(outputs), rec["digits"])
+    return metrics.accuracy(pred, y), metrics.digit_accuracy(spec.read_digits(outputs, pred), rec["digits"])
 
 
 def measure(path, n, log=print):

@@ -40,7 +40,7 @@ def test_read_files_folders_npy_and_arrays(reader, fake, tmp_path):
     spec, model = checkpoint.rebuild(checkpoint.load(reader))
     pred, _, out = run_batches(spec, model, converted, SMALL)
     assert [r["sum"] for r in from_files] == list(pred)
-    assert [r["digits"] for r in from_files] == [list(map(int, d)) for d in spec.read_digits(out)]
+    assert [r["digits"] for r in from_files] == [list(map(int, d)) for d in spec.read_digits(out, pred)]
 
     from_npy = digitsum.read(tmp_path / "x.npy", checkpoint=reader)
     from_array = digitsum.read(x, checkpoint=reader)

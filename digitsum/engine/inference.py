@@ -37,4 +37,4 @@ def readouts(spec, outputs, sums=None):
     if spec.read_digits is None:
         return None
     sums = spec.predict(outputs) if sums is None else sums
-    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(spec.read_digits(outputs), sums)]
+    return [f"{' '.join(str(d) for d in digits)} -> {s}" for digits, s in zip(spec.read_digits(outputs, sums), sums)]

@@ -63,4 +63,4 @@ def read(images_or_paths, checkpoint=None, batch_size=256):
     names, x = load_inputs(images_or_paths)
     pred, _, outputs = run_batches(spec, model, x, obj["model_config"], batch_size=batch_size)
     return [{"image": n, "digits": [int(d) for d in digits], "sum": int(s)}
-            for n, digits, s in zip(names, spec.read_digits(outputs), pred)]
+            for n, digits, s in zip(names, spec.read_digits(outputs, pred), pred)]

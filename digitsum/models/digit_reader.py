@@ -36,7 +36,8 @@ from digitsum.data.shapes import H
 from digitsum.models import checkpoints
 from digitsum.models.ink_height import normalise_heights
 from digitsum.models.spec import ModelSpec
-from digitsum.models.sum_dp import N_SYMBOLS, best_path_digits, sum_nll, sum_probabilities
+from digitsum.models.sum_decode import constrained_digits
+from digitsum.models.sum_dp import N_SYMBOLS, sum_nll, sum_probabilities
 
 BLANK_BIAS = 3.0
 CURRICULUM_FRACTION = 0.5   # of the first epoch (see epoch_order)
@@ -126,9 +127,10 @@ def infer(model, images, config):
     return out, p.argmax(axis=1).astype(np.int64)
 
 
-def read_digits(output):
-    """List of digit lists read from a batch of (N, T, 11) log-probabilities."""
-    return best_path_digits(output)
+def read_digits(output, sums=None):
+    """List of digit lists read from a batch of (N, T, 11) log-probabilities: the most probable reading
+    whose digits add up to the predicted sum (`sums`, as infer returned them; default predict(output))."""
+    return constrained_digits(output, predict(output) if sums is None else sums, MAX_READ_DIGITS)
 
 
 def encode_dataset(x, model_config):

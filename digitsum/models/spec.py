@@ -32,7 +32,8 @@ Steps with defaults that suit a CNN on the raw images (override when a family ne
                                                             default: model(encode_batch(images)), predict
 
 Optional capabilities, None on the base class when a family does not have them:
-    read_digits(output) -> list[list[int]]    the digits read per image: predict's reading column and
+    read_digits(output, sums) -> list[list[int]]  the digits read per image (agreeing with the predicted sums):
+                                              predict's reading column and
                                               evaluate's --show, --grid and --digit-labels
     init_from(model, path) -> str             load external weights (train --init-from), say what was kept;
                                               UserError when they do not fit the model built from the config
