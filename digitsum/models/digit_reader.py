@@ -20,8 +20,8 @@ Prediction: argmax over s of P(sum = s) marginalised over every count 0..6 (the 
 digits itself, so the same checkpoint reads 3- or 5-digit images). With "shift_average": k in the config,
 P(sum) is averaged over the image moved 0..k-1 px sideways (into its empty margin): each column covers
 4 px, so a digit's reading depends a little on where it falls against that grid, and averaging over the
-grid's phases removes that dependence. Reading out: the best path (most likely
-symbol per column, runs merged, blanks dropped), shown as e.g. "7 2 5 1 -> 15" (digitsum.engine.inference).
+grid's phases removes that dependence. Reading out: the most probable single reading whose digits add up
+to the predicted sum (digitsum.models.sum_decode), shown as e.g. "7 2 5 1 -> 15" (digitsum.engine.inference).
 """
 import numpy as np
 
