@@ -11,13 +11,15 @@ same seed. Only numpy and Pillow; the bench is small (hundreds of files), so cla
 import numpy as np
 from PIL import Image, ImageFilter
 
+from digitsum.data.digit_style import ink_boxes
+
 
 def ink_crop(digit):
     """A (28, 28) uint8 MNIST digit -> float32 ink in [0, 1] cropped to its ink box (1x1 zero if blank)."""
-    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
-    if len(rows) == 0:
+    x0, y0, x1, y1 = (int(v[0]) for v in ink_boxes(digit[None]))
+    if x1 == x0:
         return np.zeros((1, 1), np.float32)
-    return digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32) / 255
+    return digit[y0:y1, x0:x1].astype(np.float32) / 255
 
 
 def resize(a, width, height, smooth=True):

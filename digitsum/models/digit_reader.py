@@ -31,7 +31,6 @@ from minigrad import nn
 
 from digitsum.cli import UserError
 from digitsum.data import augment as augmentation
-from digitsum.data.loading import normalize
 from digitsum.data.shapes import H
 from digitsum.models import checkpoints
 from digitsum.models.ink_height import normalise_heights
@@ -115,15 +114,16 @@ def shifted(images, s):
     return out
 
 
-def infer(model, images, config):
-    """(output of the unmoved images, predicted sums); see the module docstring for "shift_average"."""
-    out = model(minigrad.Tensor(normalize(images)))
+def infer(model, images, config, encode):
+    """(output of the unmoved images, predicted sums); see the module docstring for "shift_average".
+    encode: images -> model input (the spec's encode_batch)."""
+    out = model(minigrad.Tensor(encode(images)))
     phases = config.get("shift_average", 1)
     if phases <= 1:
         return out, predict(out.data)
     p = sum_probabilities(out.data, MAX_READ_DIGITS)
     for s in range(1, phases):
-        p += sum_probabilities(model(minigrad.Tensor(normalize(shifted(images, s)))).data, MAX_READ_DIGITS)
+        p += sum_probabilities(model(minigrad.Tensor(encode(shifted(images, s)))).data, MAX_READ_DIGITS)
     return out, p.argmax(axis=1).astype(np.int64)
 
 
@@ -184,7 +184,7 @@ class DigitReaderSpec(ModelSpec):
     init_from = staticmethod(init_from)
 
     def infer(self, model, images, config):
-        return infer(model, images, config)
+        return infer(model, images, config, lambda batch: self.encode_batch(batch, config))
 
 
 SPEC = DigitReaderSpec()
