@@ -71,15 +71,17 @@ def test_float32_error_against_a_float64_reference_is_within_bound(shape):
         assert np.abs(got - ref).max() / np.abs(ref).max() < 4e-6
 
 
-def test_dispatch_follows_the_measured_table_and_keeps_float64_exact(monkeypatch):
-    monkeypatch.setattr(conv_algorithms.threadpool, "pool_size", lambda needs_blas=False: 1)
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_dispatch_follows_the_measured_table_and_keeps_float64_exact(monkeypatch, workers):
+    monkeypatch.setattr(conv_algorithms.threadpool, "pool_size", lambda needs_blas=False: workers)
 
     def chosen(dtype, cin, cout, h, w, k=3, s=1, p=1, d=1, groups=1, n=32):
         geo = conv2d_geometry((n, cin, h, w), (cout, cin // groups, k, k), None, s, p, d, groups)
         return conv_algorithms.use_winograd(dtype, geo)
-    for (cin, cout, h, w, n), (t_im2col, t_winograd) in conv_algorithms.MEASURED.items():
+    table = conv_algorithms.MEASURED[min(workers, 2)]
+    assert conv_algorithms.table_for(workers) is table
+    for (cin, cout, h, w, n), (t_im2col, t_winograd) in table.items():
         assert chosen(np.float32, cin, cout, h, w, n=n) == (t_winograd < t_im2col)
-    assert not chosen(np.float32, 512, 512, 2, 10, n=4)   # few tiles per weight: im2col
     assert chosen(np.float32, 128, 128, 10, 42)       # measured faster
     assert not chosen(np.float32, 1, 32, 40, 168)     # one input channel: im2col
     assert not chosen(np.float64, 128, 128, 10, 42)   # gradient checks: exact im2col path
@@ -87,9 +89,15 @@ def test_dispatch_follows_the_measured_table_and_keeps_float64_exact(monkeypatch
     assert not chosen(np.float32, 128, 128, 10, 42, k=1, p=0)
     assert not chosen(np.float32, 128, 128, 10, 42, d=2, p=2)
     assert not chosen(np.float32, 128, 128, 10, 42, groups=2)
-    # the table was measured with one worker: with more, im2col
-    monkeypatch.setattr(conv_algorithms.threadpool, "pool_size", lambda needs_blas=False: 2)
-    assert not chosen(np.float32, 128, 128, 10, 42)
+
+
+def test_the_tables_differ_where_the_worker_count_changed_the_winner(monkeypatch):
+    # 512->512 on 2x10 at batch 4 lost to im2col with one worker and two alike; 128->128 on 5x21 at batch
+    # 4 won with one worker and lost with two
+    geo = conv2d_geometry((4, 128, 5, 21), (128, 128, 3, 3), None, 1, 1, 1, 1)
+    for workers, expected in ((1, True), (2, False)):
+        monkeypatch.setattr(conv_algorithms.threadpool, "pool_size", lambda needs_blas=False, w=workers: w)
+        assert conv_algorithms.use_winograd(np.float32, geo) == expected
 
 
 def test_conv2d_entry_point_routes_to_winograd_and_back():

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import kernels as K
+from ..kernels import gemm
 from ..autograd import Function
 from ._util import ShapeError, as_tensor, cast_back, half_as_float, pair, unbatched
 
@@ -53,7 +54,7 @@ class LinearFn(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        out = x @ w.T
+        out = gemm.matmul_last_axis(x, w.T)
         if b is not None:
             out += b
         return out
@@ -63,8 +64,8 @@ class LinearFn(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1])
-        gx = (g2 @ w).reshape(x.shape) if need_x else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        gx = gemm.matmul_last_axis(g2, w).reshape(x.shape) if need_x else None
+        gw = gemm.matmul_last_axis(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
         gb = g2.sum(axis=0) if need_b else None
         return gx, gw, gb
 

@@ -35,8 +35,17 @@ _CACHE_BYTES = 2 << 20
 def _images_per_chunk(N, K, Cout, L, itemsize):
     by_cache = max(1, _CACHE_BYTES // ((K + Cout) * L * itemsize))
     by_gemm = -(-_MIN_GEMM_COLS // L)
-    per_worker = -(-N // max(1, threadpool.pool_size(needs_blas=True)))
-    return max(1, min(N, per_worker, max(by_cache, by_gemm)))
+    return balanced_chunk(N, max(by_cache, by_gemm), threadpool.pool_size(needs_blas=True))
+
+
+def balanced_chunk(N, target, workers):
+    """Images per chunk near `target` such that the chunks come in a multiple of the worker count and
+    of near-equal size, so no worker idles at the end (32 images in chunks of 10 left one worker 20
+    images and the other 12: a 64-channel 10x42 conv's fwd+bwd took 34 ms instead of 25 on 2 workers)."""
+    workers = max(1, workers)
+    chunks = -(-N // max(1, min(N, target)))
+    chunks = min(N, -(-chunks // workers) * workers)
+    return max(1, -(-N // chunks))
 
 
 def _by_group(m, G):

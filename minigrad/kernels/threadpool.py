@@ -14,6 +14,7 @@ runs the task inline on the caller's thread: serial kernels around multi-threade
 Numba-parallel kernels: their OpenMP threads spinning against OpenBLAS's made a conv 10-100x slower
 on this loaded 2-core machine, see benchmarks/RESULTS.md.)
 """
+import contextlib
 import ctypes
 import os
 import queue
@@ -127,6 +128,20 @@ def run(task, items, needs_blas=False, work=None, ordered=False):
     restore = setter(1) if setter is not None else None
     try:
         return list(executor.map(work_one, range(workers)))
+    finally:
+        if restore is not None and restore > 0:
+            setter(restore)
+
+
+@contextlib.contextmanager
+def caller_blas_single_threaded():
+    """BLAS calls inside this block run on the calling thread alone: OpenBLAS's own pool is not woken.
+    (After a multi-threaded call its threads keep spinning for tens of ms, on the cores the kernel
+    workers need next.) Without a per-thread setter, nothing changes."""
+    setter = blas_setter()
+    restore = setter(1) if setter is not None else None
+    try:
+        yield
     finally:
         if restore is not None and restore > 0:
             setter(restore)

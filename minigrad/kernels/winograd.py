@@ -15,7 +15,7 @@ are dealt statically (ordered=True), so float32 training stays bitwise reproduci
 """
 import numpy as np
 
-from . import threadpool
+from . import gemm, threadpool
 from .winograd_tiles import input_tiles, output_tiles, output_grad_tiles
 
 # F(2x2, 3x3)'s kernel transform (Lavin & Gray 2016); B^T and A^T are written out in winograd_tiles.py.
@@ -37,13 +37,13 @@ def _kron(dtype):
 def weight_tiles(w):
     """(Cout, Cin, 3, 3) -> U (16, Cout, Cin) = G w G^T per pair, position-major for the GEMMs."""
     Co, Ci = w.shape[:2]
-    return (_kron(w.dtype) @ w.reshape(Co * Ci, 9).T).reshape(16, Co, Ci)
+    return gemm.matmul(_kron(w.dtype), w.reshape(Co * Ci, 9).T).reshape(16, Co, Ci)
 
 
 def weight_from_tiles(gu):
     """The adjoint of weight_tiles: gU (16, Cout, Cin) -> gW (Cout, Cin, 3, 3) = G^T gU G."""
     _, Co, Ci = gu.shape
-    return (gu.reshape(16, Co * Ci).T @ _kron(gu.dtype)).reshape(Co, Ci, 3, 3)
+    return gemm.matmul(gu.reshape(16, Co * Ci).T, _kron(gu.dtype)).reshape(Co, Ci, 3, 3)
 
 
 # Flipping the kernel (w[.., 2-i, 2-j]) reverses G's columns, which equals swapping G's rows 0 and 3

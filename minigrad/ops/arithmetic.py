@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..autograd import Function
+from ..kernels import gemm
 from .broadcast import unbroadcast
 
 
@@ -232,6 +233,8 @@ class MatMul(Function):
                                f"({'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))})")
         ctx.shapes = (a.shape, b.shape)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        if a.ndim == b.ndim == 2:
+            return gemm.matmul(a, b)
         try:
             return a @ b
         except ValueError:
@@ -246,6 +249,10 @@ class MatMul(Function):
         if len(sa) == 1:
             g2 = g2[..., None, :]
         ga = gb = None
+        if len(sa) == len(sb) == 2:
+            ga = gemm.matmul(g, b.T) if ctx.needs_input_grad[0] else None
+            gb = gemm.matmul(a.T, g) if ctx.needs_input_grad[1] else None
+            return ga, gb
         if ctx.needs_input_grad[0]:
             b2 = b[:, None] if b.ndim == 1 else b
             ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), (1,) + sa if len(sa) == 1 else sa).reshape(sa)
