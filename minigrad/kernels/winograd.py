@@ -72,10 +72,12 @@ def _stack(n, NT, dtype):
     return flat, ps, flat.reshape(16, ps)[:, :n * NT].reshape(16, n, NT)
 
 
-def _conv_same(x, u, bias, out):
-    """out (N, Co, H, W) = the 3x3 'same' conv whose transformed kernel is u (16, Co, Ci)."""
+def _conv_same(x, u, bias, out, flipped=False):
+    """out (N, Co, H, W) = the 3x3 'same' conv whose transformed kernel is u (16, Co, Ci), or with
+    flipped=True the conv whose kernel is u's flip read transposed: position p's matrix is
+    u[FLIP_POSITIONS[p]].T, a view (16 BLAS calls instead of one batched call, and no copy of u)."""
     N, Ci, H, W = x.shape
-    Co = u.shape[1]
+    Co = u.shape[2] if flipped else u.shape[1]
     nth, ntw = _tiles(H, W)
     T1 = nth * ntw
     B = _chunking(N, Ci, Co, T1, x.itemsize)
@@ -88,7 +90,11 @@ def _conv_same(x, u, bias, out):
                 bufs[nb] = _stack(Ci, nb * T1, x.dtype), _stack(Co, nb * T1, x.dtype)
             (vf, vps, v), (mf, mps, m) = bufs[nb]
             input_tiles(x[n0:n0 + nb], nth, ntw, vf, vps, nb * T1)
-            np.matmul(u, v, out=m)
+            if flipped:
+                for p, q in enumerate(FLIP_POSITIONS):
+                    np.matmul(u[q].T, v[p], out=m[p])
+            else:
+                np.matmul(u, v, out=m)
             output_tiles(mf, mps, nb * T1, bias, nth, ntw, out[n0:n0 + nb])
 
     threadpool.run(task, list(range(0, N, B)), needs_blas=True, work=2 * 16 * N * T1 * Co * Ci)
@@ -114,9 +120,8 @@ def conv3x3_backward(gout, saved, need_x, need_w, need_b):
     gb = gout.sum(axis=(0, 2, 3)) if need_b else None
     gx = gw = None
     if need_x:  # the adjoint of a 'same' 3x3 conv is the 'same' conv with w[co, ci, 2-i, 2-j] as (ci, co)
-        u_flip = saved.u[FLIP_POSITIONS].transpose(0, 2, 1)  # BLAS reads the transposed operand in place
         gx = np.empty_like(x)
-        _conv_same(gout, u_flip, np.zeros(Ci, dtype=x.dtype), gx)
+        _conv_same(gout, saved.u, np.zeros(Ci, dtype=x.dtype), gx, flipped=True)
     if need_w:
         gw = _weight_grad(x, gout, Co).astype(x.dtype, copy=False)
     return gx, gw, gb
@@ -130,8 +135,8 @@ def _weight_grad(x, gout, Co):
 
     def task(starts):
         bufs = {}
-        gu_acc = np.zeros((16, Co, Ci), dtype=x.dtype)
-        gu_c = np.empty((16, Co, Ci), dtype=x.dtype)
+        gu_acc = np.empty((16, Co, Ci), dtype=x.dtype)
+        gu_c = None
         for n0 in starts:
             nb = min(B, N - n0)
             if nb not in bufs:
@@ -139,11 +144,14 @@ def _weight_grad(x, gout, Co):
             (vf, vps, v), (gmf, gps, gm) = bufs[nb]
             input_tiles(x[n0:n0 + nb], nth, ntw, vf, vps, nb * T1)
             output_grad_tiles(gout[n0:n0 + nb], nth, ntw, gmf, gps, nb * T1)
-            gu_acc += np.matmul(gm, v.transpose(0, 2, 1), out=gu_c)
-        return gu_acc
+            if gu_c is None:  # the worker's first chunk writes its partial sum itself
+                np.matmul(gm, v.transpose(0, 2, 1), out=gu_acc)
+                gu_c = np.empty_like(gu_acc)
+            else:
+                gu_acc += np.matmul(gm, v.transpose(0, 2, 1), out=gu_c)
+        return gu_acc if gu_c is not None else np.zeros_like(gu_acc)
 
     # ordered: each worker's partial sum covers a fixed set of chunks (bitwise-reproducible gW)
     partials = threadpool.run(task, list(range(0, N, B)), needs_blas=True,
                               work=2 * 16 * N * T1 * Co * Ci, ordered=True)
-    gu = partials[0] if len(partials) == 1 else np.sum(partials, axis=0)
-    return weight_from_tiles(gu)
+    return weight_from_tiles(threadpool.sum_partials(partials))
