@@ -93,7 +93,8 @@ def _as3(a):
 
 def _run(kernel_for_block, C, size):
     blocks = threadpool.blocks(C, threadpool.pool_size())
-    threadpool.run(lambda items: [kernel_for_block(c0, c1) for c0, c1 in items], blocks, work=size)
+    # work counts elements x passes: a few passes per element make ~150k-element layers worth splitting
+    threadpool.run(lambda items: [kernel_for_block(c0, c1) for c0, c1 in items], blocks, work=8 * size)
 
 
 def _compute_dtype(dtype):
