@@ -127,16 +127,18 @@ def pool_case(draw):
 
 @contextlib.contextmanager
 def kernel_schedule(one_image_chunks, worker_pool):
-    """Force single-image chunks (exercises chunk offsets) and/or the no-worker-pool fallback."""
-    saved = conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled, threadpool.MIN_PARALLEL_WORK
+    """Force single-image chunks (exercises chunk offsets and the per-chunk weight gradient, which small maps
+    otherwise skip for the channel-split one) and/or the no-worker-pool fallback."""
+    saved = (conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, conv_module._SMALL_MAP_COLS, threadpool.enabled,
+             threadpool.MIN_PARALLEL_WORK)
     if one_image_chunks:
-        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES = 1, 1
+        conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, conv_module._SMALL_MAP_COLS = 1, 1, 0
     threadpool.enabled = worker_pool
     threadpool.MIN_PARALLEL_WORK = 0  # test-sized work would otherwise always run inline
     try:
         yield
     finally:
-        (conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, threadpool.enabled,
+        (conv_module._MIN_GEMM_COLS, conv_module._CACHE_BYTES, conv_module._SMALL_MAP_COLS, threadpool.enabled,
          threadpool.MIN_PARALLEL_WORK) = saved
 
 
