@@ -3,13 +3,16 @@ process that imports only that library (torch's process never imports minigrad o
 
 A figure is fair when harness / alone is within 10% (ISOLATION_TOLERANCE). Both sides use the same timer
 (warm-up, quiesce before every call, median of the repetitions) and the same thread settings (the harness's
-environment is passed on). The harness side is re-timed just before and just after the isolated process
-(libraries alternating, as in the harness), so a machine whose load drifts during the run does not decide
-the comparison: a check against a figure taken minutes earlier failed both ways under load 15-20.
+environment is passed on). The harness side is re-timed just before and just after each isolated process
+(libraries alternating, as in the harness), over ISOLATION_ROUNDS rounds, and the median round counts, so a
+machine whose load or speed drifts during the run does not decide the comparison: a check against a figure
+taken minutes earlier failed both ways under load 15-20, and one round failed both ways on an idle machine
+whose sgemm rate wandered between 150 and 200 GFLOP/s.
 """
 import sys
 
 ISOLATION_TOLERANCE = 0.10
+ISOLATION_ROUNDS = 3
 CONV_CASES = {f"conv {k} fwd+bwd": k for k in ("a", "b", "c")}
 
 
@@ -66,31 +69,38 @@ def _in_harness(case, libs, reps, quick):
     return dict(zip(libs, compare_many(fns, reps, warmup=2)))
 
 
-def check(res, libs, reps, threads, quick, spawn, log, sections, cases=None):
-    """For every case of `res` from `sections` (those measured in this run), or those of `cases`: time each
-    library alone in a fresh process, bracketed by two re-timings of the case in this process (libraries
-    alternating, as in the harness), so that load drifting during the run hits both sides of the comparison
+def check(res, libs, reps, threads, quick, spawn, log, sections, cases=None, rounds=ISOLATION_ROUNDS):
+    """For every case of `res` from `sections` (those measured in this run), or those of `cases`: `rounds`
+    times, time each library alone in a fresh process, bracketed by re-timings of the case in this process
+    (libraries alternating, as in the harness): H0 A1 H1 A2 H2 ... Each round's ratio is the mean of its two
+    bracketing harness figures over its alone figure, and the check takes the median round, so a machine
+    whose speed drifts by 10-25% within minutes (as this one did) moves both sides of every ratio
     -> {case: {lib: row}}. The row also keeps the figure the report publishes."""
     out = {}
     for case in case_names(res, sections):
         if cases is not None and case not in cases:
             continue
         ran = [lib for lib in libs if harness_stat(res, case, lib) is not None]
-        before = _in_harness(case, ran, reps, quick)
-        alone = {}
+        harness = [_in_harness(case, ran, reps, quick)]
+        alone = []
+        for _ in range(rounds):
+            got = {}
+            for lib in ran:
+                got[lib], _ = spawn("alone", threads, ["--case", case, "--lib", lib, "--reps", reps,
+                                                      "--quick", int(quick)])
+            alone.append(got)
+            harness.append(_in_harness(case, ran, reps, quick))
         for lib in ran:
-            got, _ = spawn("alone", threads, ["--case", case, "--lib", lib, "--reps", reps, "--quick", int(quick)])
-            alone[lib] = got
-        after = _in_harness(case, ran, reps, quick)
-        for lib in ran:
-            inside = (before[lib].median + after[lib].median) / 2
-            stat = alone[lib]["stat"]
-            ratio = inside / stat["median"]
+            ratios = [(harness[r][lib].median + harness[r + 1][lib].median) / 2 / alone[r][lib]["stat"]["median"]
+                      for r in range(rounds)]
+            mid = sorted(range(rounds), key=lambda r: ratios[r])[rounds // 2]   # the median round
+            stat = alone[mid][lib]["stat"]
+            ratio = ratios[mid]
             out.setdefault(case, {})[lib] = {
-                "harness_ms": inside, "harness_before_ms": before[lib].median, "harness_after_ms": after[lib].median,
+                "harness_ms": (harness[mid][lib].median + harness[mid + 1][lib].median) / 2,
+                "harness_before_ms": harness[mid][lib].median, "harness_after_ms": harness[mid + 1][lib].median,
                 "published_ms": harness_stat(res, case, lib)["median"], "alone_ms": stat["median"], "alone": stat,
-                "ratio": ratio, "within": abs(ratio - 1.0) <= ISOLATION_TOLERANCE,
-                "alone_imported_other_library": alone[lib]["imported_other_library"]}
-            log(f"isolation {case} {lib}: harness {before[lib].median:.1f} / {after[lib].median:.1f} ms, "
-                f"alone {stat['median']:.1f} ms, ratio {ratio:.2f}")
+                "ratio": ratio, "round_ratios": ratios, "within": abs(ratio - 1.0) <= ISOLATION_TOLERANCE,
+                "alone_imported_other_library": any(a[lib]["imported_other_library"] for a in alone)}
+            log(f"isolation {case} {lib}: ratios by round {', '.join(f'{x:.2f}' for x in ratios)}, median {ratio:.2f}")
     return out

@@ -43,6 +43,7 @@ def test_quick_run_without_torch_writes_results_and_only_keeps_the_other_section
     assert {r["layer"] for r in where["layers"]} >= {"0", "3", "6", "10"}
     row = res["isolation"]["conv b fwd+bwd"]["minigrad"]
     assert row["alone_ms"] > 0 and row["alone_imported_other_library"] is False
+    assert len(row["round_ratios"]) == 3 and row["ratio"] in row["round_ratios"]   # the median of three rounds
     assert res["cost"]["rss"]["minigrad"]["peak_rss_mb"] > res["cost"]["rss"]["minigrad"]["rss_after_import_mb"]
 
     _run(["benchmarks", "--quick", "--threads", "1", "--no-torch", "--only", "kernels", "--out-dir", str(tmp_path)])
