@@ -25,6 +25,7 @@ def parse_args(argv):
     p.add_argument("--epochs", type=int, help="default: the model's (regressor: 3, sized for 10 minutes)")
     p.add_argument("--batch-size", type=int, help="default: the model's (64)")
     p.add_argument("--lr", type=float, help="peak learning rate; default: the model's (1e-3)")
+    p.add_argument("--weight-decay", type=float, help="the optimizer's weight decay; default: the model's")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, help="default 0")
     seeds.add_argument("--seeds", type=int, nargs="+", help="the reports' protocol: --seeds 0 10 42")
@@ -47,6 +48,8 @@ def parse_args(argv):
             raise UserError(f"--{flag.replace('_', '-')} must be at least 1, got {v}")
     if a.lr is not None and not (math.isfinite(a.lr) and a.lr > 0):
         raise UserError(f"--lr must be a positive number, got {a.lr}")
+    if a.weight_decay is not None and not (math.isfinite(a.weight_decay) and a.weight_decay >= 0):
+        raise UserError(f"--weight-decay must be a number >= 0, got {a.weight_decay}")
     if a.seeds is not None and len(set(a.seeds)) != len(a.seeds):
         raise UserError(f"--seeds repeats a seed: {a.seeds}")
     return a
@@ -55,7 +58,7 @@ def parse_args(argv):
 def make_config(a, spec, seed):
     """The full, JSON-able description of one run: model defaults overridden by explicit flags."""
     cfg = spec.training_config()
-    for flag in ("epochs", "batch_size", "lr"):
+    for flag in ("epochs", "batch_size", "lr", "weight_decay"):
         if getattr(a, flag) is not None:
             cfg[flag] = getattr(a, flag)
     cfg.update(model=spec.name, model_config=dict(spec.model_config), seed=seed,

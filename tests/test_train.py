@@ -70,8 +70,10 @@ def test_tiny_run_lowers_the_loss_and_writes_every_artifact(env, capsys):
 
 
 def test_classifier_trains_with_the_same_loop(env):
-    assert train.main(BASE + ["--model", "classifier", "--epochs", "1", "--out", "c", "--lr", "3e-3"]) == 0
+    assert train.main(BASE + ["--model", "classifier", "--epochs", "1", "--out", "c", "--lr", "3e-3",
+                              "--weight-decay", "0.01"]) == 0
     assert checkpoint.load("c/best.npz")["model"] == "classifier"
+    assert json.loads((env / "c" / "run.json").read_text())["weight_decay"] == 0.01
 
 
 DRIVER = """
@@ -229,6 +231,7 @@ def test_fresh_composites_train_on_new_images_every_epoch(env, capsys):
     (["--epochs", "0"], "--epochs"),
     (["--lr", "-1"], "--lr"),
     (["--lr", "nan"], "--lr"),
+    (["--weight-decay", "-0.1"], "--weight-decay"),
     (["--model", "nope"], "nope"),
     (["--bogus"], "--bogus"),
     (["--seed", "1", "--seeds", "2", "3"], "--seeds"),
