@@ -124,13 +124,8 @@ def run(task, items, needs_blas=False, work=None, ordered=False):
     # In numpy's OpenBLAS build the "local" thread count turned out to leak to the caller's thread
     # (numpy sgemm on the main thread fell from ~190 to ~100 GFLOP/s after one conv). So the caller
     # sets 1 for the parallel region itself and puts its own value back afterwards.
-    setter = blas_setter() if needs_blas else None
-    restore = setter(1) if setter is not None else None
-    try:
+    with caller_blas_single_threaded() if needs_blas else contextlib.nullcontext():
         return list(executor.map(work_one, range(workers)))
-    finally:
-        if restore is not None and restore > 0:
-            setter(restore)
 
 
 @contextlib.contextmanager
