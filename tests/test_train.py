@@ -262,6 +262,12 @@ def test_existing_output_is_never_overwritten_and_resume_flags_must_agree(env, c
     assert (env / "run" / "last.npz").stat().st_mtime_ns == stamp
 
 
+def test_resume_compares_a_zero_flag_with_the_stored_value(env, capsys):
+    assert train.main(BASE + ["--epochs", "1", "--weight-decay", "0.1", "--out", "run"]) == 0
+    capsys.readouterr()
+    assert_user_error(train.main, ["--resume", "--out", "run", "--weight-decay", "0"], capsys, "contradicts")
+
+
 def test_a_corrupt_last_checkpoint_makes_resume_fail_cleanly(env, capsys):
     assert train.main(BASE + ["--epochs", "1", "--out", "run"]) == 0
     capsys.readouterr()

@@ -46,7 +46,7 @@ def read_run(out, a):
         given[flag] = os.path.abspath(value) if flag == "weights" and value else value
     for flag, value in given.items():
         have = stored.get("model_config", {}).get(flag) if flag in MODEL_FLAGS else stored.get(flag)
-        if value not in (None, False) and have != value:
+        if value is not None and have != value:  # 0 and 0.0 are given values, not absent ones
             raise UserError(f"--{flag.replace('_', '-')} {value} contradicts the run in {out} "
                             f"({have}); --resume continues a run with its own settings")
     return stored
