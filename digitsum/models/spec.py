@@ -43,7 +43,7 @@ Defaults, written down:
 - Init: PyTorch's defaults (kaiming-uniform a=sqrt(5) for conv/linear weights). The regressor's last bias
   starts at 18, the mean sum, so training starts from the mean predictor instead of 0 (MSE ~34, not ~360).
   The ResNet uses torchvision's init (kaiming-normal, fan_out) and BatchNorm 1/0.
-- Optimiser: Adam lr 1e-3 (AdamW wd 0.05 for the ResNet), cosine-annealed per step to 0 over the run after
+- Optimiser: Adam lr 1e-3 (AdamW lr 3e-3, wd 0.05 for the ResNet), cosine-annealed per step to 0 over the run after
   a short linear warm-up (3% of the steps, WarmupCosineLR), batch 64.
 - Epochs: 3, so the main command (`python -m digitsum.train --model regressor`: MNIST fetch, generation,
   training, testing) fits in 10 minutes on 2 cores; the reports' protocol is `--epochs 15 --seeds 0 10 42`.
