@@ -8,8 +8,9 @@ composites of MNIST *test* digits (seeds 9100+, never used for training), each s
 - count: 3, 4 or 5 digits, the course preset; plus `tight` (gaps -3..3) and `broad` (the training preset);
 - stress: two or more properties at once or at their extremes: digits of 15-30 px mixed in one row, faint
   ink, thin or thick strokes, strong slant, large digits placed anywhere up to the edges.
-Prints a Markdown table of exact-sum and digit accuracy per set, optionally writes it as JSON, and draws
-accuracy against height and gap.
+Prints a Markdown table of exact-sum and digit accuracy per set (models that predict only the sum, such as the
+classifier or the ResNet, get exact sums alone), optionally writes it as JSON, and draws accuracy against
+height and gap.
 """
 import dataclasses
 import json
@@ -51,9 +52,12 @@ def test_sets():
 
 
 def evaluate_set(spec, model, model_config, mnist, preset, digits, n, seed):
-    """(exact-sum accuracy, digit accuracy) of the model on n fresh composites of MNIST test digits."""
+    """(exact-sum accuracy, digit accuracy or None for a model that reads no digits) on n fresh composites of
+    MNIST test digits."""
     x, y, rec = C.compose(mnist.test_images, mnist.test_labels, n, seed=seed, preset=preset, digits=digits)
     pred, _, outputs = run_batches(spec, model, x, model_config)
+    if spec.read_digits is None:
+        return metrics.accuracy(pred, y), None
     return metrics.accuracy(pred, y), metrics.digit_accuracy(spec.read_digits(outputs, pred), rec["digits"])
 
 
@@ -62,22 +66,24 @@ def measure(path, n, log=print):
     from digitsum.data import mnist as M
     obj = checkpoint.load(path)
     spec, model = checkpoint.rebuild(obj, path)
-    if spec.read_digits is None:
-        raise UserError(f"{path}: model {spec.name} does not read digits")
     mnist = M.load(log=lambda s: None)
     rows = []
     for i, (group, label, preset, digits) in enumerate(test_sets()):
         acc, dig = evaluate_set(spec, model, obj["model_config"], mnist, preset, digits, n, SEED + i)
         rows.append({"group": group, "set": label, "n": n, "seed": SEED + i, "exact_sum": acc, "digits": dig})
-        log(f"{group:7s} {label:28s} exact sums {100 * acc:6.2f}%  digits {100 * dig:6.2f}%")
+        log(f"{group:7s} {label:28s} exact sums {100 * acc:6.2f}%  digits {_percent(dig)}")
     return rows
+
+
+def _percent(value):
+    return "—" if value is None else f"{100 * value:.2f}%"
 
 
 def markdown(rows):
     lines = ["| test set | images | exact sums | digits |", "|---|---|---|---|"]
     for r in rows:
         name = r["set"] if r["group"] in ("native", "tight", "broad", "count", "stress") else f"{r['group']} {r['set']}"
-        lines.append(f"| {name} | {r['n']} | {100 * r['exact_sum']:.2f}% | {100 * r['digits']:.2f}% |")
+        lines.append(f"| {name} | {r['n']} | {100 * r['exact_sum']:.2f}% | {_percent(r['digits'])} |")
     return "\n".join(lines)
 
 
@@ -90,7 +96,8 @@ def draw(rows, path, baseline=None, baseline_label="before"):
         ax = fig.add_subplot(1, 2, k + 1)
         sel = [r for r in rows if r["group"] == group]
         ax.plot(xs, [100 * r["exact_sum"] for r in sel], "o-", label="exact sum")
-        ax.plot(xs, [100 * r["digits"] for r in sel], "s--", label="digits")
+        if all(r["digits"] is not None for r in sel):
+            ax.plot(xs, [100 * r["digits"] for r in sel], "s--", label="digits")
         if baseline is not None:
             ax.plot(xs, [100 * r["exact_sum"] for r in baseline if r["group"] == group], "o:", color="grey",
                     label=f"exact sum, {baseline_label}")
@@ -98,7 +105,7 @@ def draw(rows, path, baseline=None, baseline_label="before"):
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy, %")
         low = [100 * r["exact_sum"] for r in sel + [b for b in baseline or [] if b["group"] == group]]
-        ax.set_ylim(min(90, min(low) - 1), 100.2)
+        ax.set_ylim(max(0, min(90, min(low) - 1)), 100.2)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right")
     fig.tight_layout()

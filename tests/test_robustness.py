@@ -35,6 +35,14 @@ def test_table_and_figure(tmp_path):
     assert len({r["seed"] for r in rows}) == len(rows)
 
 
+def test_sum_only_models_get_exact_sums_alone(tmp_path):
+    rows = [{"group": g, "set": label, "n": 10, "seed": R.SEED + i, "exact_sum": 0.5, "digits": None}
+            for i, (g, label, _, _) in enumerate(R.test_sets())]
+    assert "| gap 0 px | 10 | 50.00% | — |" in R.markdown(rows)
+    R.draw(rows, tmp_path / "sums.png")
+    assert (tmp_path / "sums.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_stress_sets_change_what_they_say(fake):
     sets = {label: p for g, label, p, _ in R.test_sets() if g == "stress"}
     def compose(label):
