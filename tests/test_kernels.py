@@ -186,6 +186,31 @@ def test_max_pool2d_matches_loop_reference(case, dtype, layout, worker_pool, see
 
 
 @SETTINGS
+@given(st.integers(2, 9), st.integers(2, 9), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
+       st.integers(1, 2), DTYPES, st.integers(0, 2**31))
+def test_max_pool2d_nan_and_ties_follow_a_row_major_scan(H, W, k, s, p, d, dtype, seed):
+    """The separable kernel (row winners, then the winner over rows) against a scan of each whole window
+    in row-major order with PyTorch's rule: a strictly greater value or a NaN takes over."""
+    p = min(p, k // 2)
+    if (H + 2 * p - d * (k - 1) - 1) < 0 or (W + 2 * p - d * (k - 1) - 1) < 0:
+        return
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal((2, 2, H, W)) * 1.5).astype(dtype)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    out, arg = K.max_pool2d_forward(x, k, s, p, d)
+    Ho, Wo = out.shape[2:]
+    for n, c, oh, ow in np.ndindex(2, 2, Ho, Wo):
+        taps = [(ih, iw) for ih in range(oh * s - p, oh * s - p + d * (k - 1) + 1, d) if 0 <= ih < H
+                for iw in range(ow * s - p, ow * s - p + d * (k - 1) + 1, d) if 0 <= iw < W]
+        best = taps[0]
+        for t in taps[1:]:
+            if x[n, c][t] > x[n, c][best] or np.isnan(x[n, c][t]):
+                best = t
+        assert arg[n, c, oh, ow] == best[0] * W + best[1]
+        np.testing.assert_array_equal(out[n, c, oh, ow], x[n, c][best])
+
+
+@SETTINGS
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(2, 9), st.integers(2, 9), DTYPES, LAYOUTS,
        st.integers(0, 2**31))
 def test_max_pool2d_2x2_fast_path_matches_reference_and_generic_kernel(N, C, H, W, dtype, layout, seed):
@@ -199,7 +224,8 @@ def test_max_pool2d_2x2_fast_path_matches_reference_and_generic_kernel(N, C, H, 
     generic_arg = np.empty(generic_out.shape, np.int32)
     for p, plane in enumerate(np.ascontiguousarray(x).reshape(N * C, H, W)):
         hs, he, ws, we = np.arange(0, H - 1, 2), np.arange(2, H + 1, 2), np.arange(0, W - 1, 2), np.arange(2, W + 1, 2)
-        pooling_module._max_plane(plane, hs, he, ws, we, 1, 1, generic_out[p], generic_arg[p])
+        scratch = np.empty((H, W // 2), dtype), np.empty((H, W // 2), np.int32)
+        pooling_module._max_plane(plane, hs, he, ws, we, 1, 1, generic_out[p], generic_arg[p], *scratch)
     np.testing.assert_array_equal(out.reshape(generic_out.shape), generic_out)
     np.testing.assert_array_equal(arg.reshape(generic_arg.shape), generic_arg)
     if seed % 3:
