@@ -64,8 +64,10 @@ def _table(header, rows):
 
 METHOD = """## Method: a fair harness and the isolation check
 
-Each figure alternates the libraries call by call after a warm-up (minigrad, the sgemm roofline where a
-percentage of peak is shown, torch), so drift and load hit both, and takes the median. **Before every timed
+Each figure alternates the libraries call by call after a warm-up (minigrad, torch), so drift and load hit
+both, and takes the median; where a percentage of peak is shown, the sgemm roofline is timed just before and
+just after, outside the alternation (its 48 MB of operands evicted the cache before every timed call: the
+reference CNN step took 386 ms inside such an alternation and 204-282 ms without it). **Before every timed
 call the harness waits until no other thread of the process is runnable** (`benchmarks.timing.quiesce`, which
 polls `/proc/self/task/*/stat`). Why: after a parallel region numpy's OpenBLAS workers busy-wait for more work
 (measured: still runnable 60-90 ms after a 2048 sgemm returned) and torch's OpenMP workers likewise (up to

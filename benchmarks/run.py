@@ -54,6 +54,17 @@ def measure_peak(n, reps):
     return {"n": n, "sgemm_gflops": flops / (st.median * 1e6), "ms": st.as_dict()}
 
 
+def _between_peaks(fns, reps, sgemm_fn, sgemm_flops):
+    """Time fns alternating (minigrad, torch) -> (stats, sgemm GFLOP/s measured just before and just after).
+    The sgemm is kept out of the alternation: its 48 MB of operands evicted the cache between every timed
+    call and its OpenBLAS threads had to be waited out, so a figure taken there differed from the same
+    library timed alone (the reference CNN step: 386 ms in the alternation, 204-282 ms timed without it)."""
+    before = compare_many([sgemm_fn], 3, warmup=1)[0]
+    stats = compare_many(fns, reps, warmup=2)
+    after = compare_many([sgemm_fn], 3, warmup=1)[0]
+    return stats, sgemm_flops / ((before.median + after.median) / 2 * 1e6)
+
+
 def _conv_layers(quick):
     """The reference CNN's conv layers; --quick shrinks the planes 4x each way."""
     return {k: (cin, cout, h // 4, w // 4) if quick else (cin, cout, h, w)
@@ -61,18 +72,16 @@ def _conv_layers(quick):
 
 
 def measure_convs(torch, batch, reps, peak_n, quick):
-    """Each layer alternates minigrad, torch and the sgemm roofline itself, so "% of peak" compares
-    figures taken under the same machine load (the start-of-run peak can be minutes stale)."""
+    """Each layer alternates minigrad and torch, between two timings of the sgemm roofline, so "% of peak"
+    compares figures taken under the same machine load (the start-of-run peak can be minutes stale)."""
     out = {}
     sgemm_fn, sgemm_flops = cases.sgemm(peak_n)
     for name, (cin, cout, h, w) in _conv_layers(quick).items():
         out[name] = {"shape": [batch, cin, cout, h, w]}
         for key, backward in (("fwd", False), ("fwdbwd", True)):
             mg_fn, t_fn, info = cases.conv_layer(torch, batch, cin, cout, h, w, backward)
-            fns = [mg_fn, sgemm_fn] + ([t_fn] if t_fn else [])
-            mg, sg, *tt = compare_many(fns, reps, warmup=2)
+            (mg, *tt), local_peak = _between_peaks([mg_fn] + ([t_fn] if t_fn else []), reps, sgemm_fn, sgemm_flops)
             tt = tt[0] if tt else None
-            local_peak = sgemm_flops / (sg.median * 1e6)
             out[name][key] = dict(_pair_entry(mg, tt, info["flops"], local_peak), peak_gflops=local_peak)
             _log(f"conv {name} {key}: minigrad {mg.median:.1f} ms, torch {tt.median if tt else float('nan'):.1f} ms, "
                  f"sgemm {local_peak:.0f} GFLOP/s")
@@ -108,7 +117,7 @@ QUICK_NETWORKS = ("refcnn_step", "vgg16_fwd_igrad")   # --quick: one training st
 
 
 def measure_networks(torch, reps, peak_n, quick):
-    """Whole networks, each alternating minigrad, torch and the sgemm roofline (as the conv layers do)."""
+    """Whole networks, each alternating minigrad and torch between two sgemm rooflines (as the conv layers)."""
     sgemm_fn, sgemm_flops = cases.sgemm(peak_n)
     out = {}
     for name, (title, kind, *_rest) in networks.NETWORKS.items():
@@ -117,9 +126,8 @@ def measure_networks(torch, reps, peak_n, quick):
         mg_fn, _ = networks.build_minigrad(name, quick)
         t_fn = networks.build_torch(torch, name, quick) if torch is not None else None
         flops = networks.count_flops(mg_fn)
-        mg, sg, *tt = compare_many([mg_fn, sgemm_fn] + ([t_fn] if t_fn else []), reps, warmup=2)
+        (mg, *tt), local_peak = _between_peaks([mg_fn] + ([t_fn] if t_fn else []), reps, sgemm_fn, sgemm_flops)
         tt = tt[0] if tt else None
-        local_peak = sgemm_flops / (sg.median * 1e6)
         batch, chw = networks.shape(name, quick)
         out[name] = dict(_pair_entry(mg, tt, flops, local_peak, images=batch), title=title, kind=kind,
                          batch=batch, input=list(chw), gflop=flops / 1e9, peak_gflops=local_peak)
