@@ -3,6 +3,9 @@ fwd+bwd (or forward only) against torch, alternating in one process, with GFLOP/
 
     python -m benchmarks.conv_shapes [--net resnet|resnet7|vgg|all] [--batch 32] [--reps 5] [--forward]
 
+GFLOP/s are direct-convolution FLOPs, padding taps included, so a kernel that skips the taps falling in the
+padding (a direct convolution can) or does fewer multiplications (Winograd) shows an effective rate that
+can exceed the sgemm peak, which is timed before and after each network's layers.
 Used to choose which kernel each layer shape gets and to log what each change bought
 (benchmarks/optimisations.md). Ratios only: the machine is shared.
 """
@@ -91,9 +94,16 @@ def main(argv=None):
     nets = sorted(NETS) if args.net == "all" else [args.net]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
           f"{'forward' if args.forward else 'fwd+bwd'}")
+    from .cases import sgemm
+    sgemm_fn, sgemm_flops = sgemm(2048)
+
+    def peak():
+        stat, _ = compare(sgemm_fn, None, 3, warmup=1, clock=clock)
+        return sgemm_flops / stat.median / 1e6
     for net in nets:
         tot_mg = tot_t = 0.0
-        print(f"{net}: shape (Cin Cout HxW k/s)   minigrad ms  torch ms  ratio  mg GFLOP/s  x count")
+        peak_before = peak()
+        print(f"{net}: shape (Cin Cout HxW k/s)   minigrad ms  torch ms  ratio  mg GFLOP/s  torch GFLOP/s  x count")
         for shape in NETS[net]:
             mg_fn, t_fn, flops = conv_case(torch, args.batch, shape, args.forward)
             if args.only == "minigrad":
@@ -106,8 +116,11 @@ def main(argv=None):
             tot_mg += mg.median * count
             tot_t += tt.median * count
             print(f"  {cin:4d} {cout:4d} {h:3d}x{w:<3d} {k}/{s}  {mg.median:9.1f} {tt.median:9.1f} "
-                  f"{mg.median / tt.median:6.2f} {flops / mg.median / 1e6:9.1f}   x{count}", flush=True)
-        print(f"  total (x count): minigrad {tot_mg:.0f} ms, torch {tot_t:.0f} ms, ratio {tot_mg / tot_t:.2f}")
+                  f"{mg.median / tt.median:6.2f} {flops / mg.median / 1e6:9.1f} {flops / tt.median / 1e6:12.1f}"
+                  f"   x{count}", flush=True)
+        print(f"  total (x count): minigrad {tot_mg:.0f} ms, torch {tot_t:.0f} ms, ratio {tot_mg / tot_t:.2f}; "
+              f"numpy sgemm (n=2048) {peak_before:.0f} GFLOP/s before the layers, {peak():.0f} after "
+              f"(GFLOP/s count direct-convolution FLOPs, padding taps included)")
 
 
 if __name__ == "__main__":
