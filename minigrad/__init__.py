@@ -1,6 +1,9 @@
 """minigrad: a small PyTorch-shaped deep learning library on NumPy, with Numba kernels for the hot ops."""
 __version__ = "0.1.0"
 
+from . import memory
+memory._at_import()  # freed arrays stay in the heap for the next step (see memory.py)
+
 from .dtypes import (bool_ as bool, double, float16, float32, float64, half, int8, int16, int32,  # noqa: F401
                      int64, long, short, uint8)
 from .dtypes import float32 as float  # noqa: F401  (torch.float is float32)
@@ -35,6 +38,6 @@ __all__ = ["Tensor", "Function", "tensor", "as_tensor", "from_numpy", "zeros", "
            "full_like", "rand_like", "randn_like", "cat", "concat", "concatenate", "stack", "is_tensor",
            "no_grad", "inference_mode", "enable_grad", "is_grad_enabled", "set_grad_enabled", "manual_seed",
            "Generator", "device", "cuda", "gradcheck", "GradcheckError", "save", "load", "CheckpointError",
-           "functional", "init", "nn", "optim", "utils", "profiler",
+           "functional", "init", "nn", "optim", "utils", "profiler", "memory",
            "float16", "half", "float32", "float", "float64", "double", "uint8", "int8", "int16", "short",
            "int32", "int", "int64", "long", "bool"] + list(_function_names) + list(_FUNCTIONAL_ALIASES)
