@@ -75,6 +75,9 @@ polls `/proc/self/task/*/stat`). Why: after a parallel region numpy's OpenBLAS w
 on 2 cores shared with those spinning threads; torch's conv 32→64 fwd+bwd took 145 ms in that harness against
 90 ms alone (conv 64→128: 130 against 65 ms), so the ratios published then flattered minigrad. Both libraries
 run with the same thread count (`--threads`, via OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS and `set_num_threads`).
+Every process of a run leaves glibc's malloc at its defaults (`MINIGRAD_KEEP_FREED_MEMORY=0`): minigrad's
+import-time setting that keeps freed blocks for reuse is process-wide and would change torch's figures in the
+harness, so minigrad is timed without it here (what it buys is in optimisations.md).
 
 **Isolation check** (section `isolation`): every conv-layer and network figure is re-timed in a fresh process
 that imports only that library (torch's process imports neither minigrad nor Numba), with the same timer,

@@ -12,9 +12,10 @@ import sys
 if __package__ in (None, ""):  # `python benchmarks/run.py`
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import set_thread_env, threads_from_argv  # noqa: E402
+from benchmarks import leave_malloc_alone, set_thread_env, threads_from_argv  # noqa: E402
 
 set_thread_env(threads_from_argv(sys.argv[1:]))  # before numpy, numba or torch load
+leave_malloc_alone()  # before minigrad loads
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
