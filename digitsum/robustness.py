@@ -87,7 +87,7 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def draw(rows, path, baseline=None, baseline_label="before"):
+def draw(rows, path, baseline=None, baseline_label="before", label="exact sum"):
     """Accuracy against height and gap; baseline: another checkpoint's rows, drawn grey for comparison."""
     from digitsum.engine.plots import _new_figure, save_figure
     fig = _new_figure(10, 3.6)
@@ -95,19 +95,20 @@ def draw(rows, path, baseline=None, baseline_label="before"):
                                              ("gap", list(GAPS), "gap between digits, px"))):
         ax = fig.add_subplot(1, 2, k + 1)
         sel = [r for r in rows if r["group"] == group]
-        ax.plot(xs, [100 * r["exact_sum"] for r in sel], "o-", label="exact sum")
-        if all(r["digits"] is not None for r in sel):
+        ax.plot(xs, [100 * r["exact_sum"] for r in sel], "o-", label=label)
+        reads_digits = all(r["digits"] is not None for r in sel)
+        if reads_digits:
             ax.plot(xs, [100 * r["digits"] for r in sel], "s--", label="digits")
+            ax.axhline(97, color="grey", lw=0.8, ls=":")
         if baseline is not None:
             ax.plot(xs, [100 * r["exact_sum"] for r in baseline if r["group"] == group], "o:", color="grey",
                     label=f"exact sum, {baseline_label}")
-        ax.axhline(97, color="grey", lw=0.8, ls=":")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy, %")
         low = [100 * r["exact_sum"] for r in sel + [b for b in baseline or [] if b["group"] == group]]
         ax.set_ylim(max(0, min(90, min(low) - 1)), 100.2)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right" if reads_digits else "best")
     fig.tight_layout()
     save_figure(fig, path)
 
