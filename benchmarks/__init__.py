@@ -19,8 +19,9 @@ def leave_malloc_alone():
     """Keep glibc's malloc as torch users have it in every process of a run (the harness and the isolated
     ones): minigrad's import-time setting (minigrad/memory.py) is process-wide, so in the harness it would
     change torch's figures too, and isolation must compare like with like. minigrad's figures are therefore
-    without it (pessimistic: a ResNet-18 step, torchvision stem, batch 32, took 426-467 ms with it and 474-506
-    ms without, medians of two runs of alternating fresh processes; minor page faults 2 vs ~10000 a step)."""
+    without it (pessimistic: a ResNet-18 step, torchvision stem, batch 32, took 417-467 ms with it and 474-506
+    ms without, medians of three runs of alternating fresh processes; minor page faults 2 vs ~10000 a step).
+    Call it before minigrad is imported."""
     os.environ["MINIGRAD_KEEP_FREED_MEMORY"] = "0"
 
 

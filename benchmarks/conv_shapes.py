@@ -14,8 +14,12 @@ import time
 
 import numpy as np
 
-import minigrad
-import minigrad.functional as F
+from benchmarks import leave_malloc_alone
+
+leave_malloc_alone()  # torch runs in this process too (see benchmarks/__init__.py)
+
+import minigrad  # noqa: E402
+import minigrad.functional as F  # noqa: E402
 
 from .timing import compare
 

@@ -111,6 +111,8 @@ def main(argv=None):
     ap.add_argument("--cpu", action="store_true", help="process CPU time (run with 1 thread)")
     args = ap.parse_args(argv)
     sys.path.insert(0, args.base_dir)
+    from benchmarks import leave_malloc_alone
+    leave_malloc_alone()  # both versions and torch share this process
     import minigrad
     import minigrad_base
     import torch
