@@ -26,6 +26,8 @@ def parse_args(argv):
     p.add_argument("--batch-size", type=int, help="default: the model's (64)")
     p.add_argument("--lr", type=float, help="peak learning rate; default: the model's (1e-3)")
     p.add_argument("--weight-decay", type=float, help="the optimizer's weight decay; default: the model's")
+    p.add_argument("--schedule", choices=("warmup_cosine", "cosine", "constant"),
+                   help="learning-rate schedule, stepped per batch; default: the model's (warmup_cosine)")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, help="default 0")
     seeds.add_argument("--seeds", type=int, nargs="+", help="the reports' protocol: --seeds 0 10 42")
@@ -58,7 +60,7 @@ def parse_args(argv):
 def make_config(a, spec, seed):
     """The full, JSON-able description of one run: model defaults overridden by explicit flags."""
     cfg = spec.training_config()
-    for flag in ("epochs", "batch_size", "lr", "weight_decay"):
+    for flag in ("epochs", "batch_size", "lr", "weight_decay", "schedule"):
         if getattr(a, flag) is not None:
             cfg[flag] = getattr(a, flag)
     cfg.update(model=spec.name, model_config=dict(spec.model_config), seed=seed,

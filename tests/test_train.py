@@ -76,6 +76,12 @@ def test_classifier_trains_with_the_same_loop(env):
     assert json.loads((env / "c" / "run.json").read_text())["weight_decay"] == 0.01
 
 
+def test_schedule_flag_is_stored_and_checked_on_resume(env, capsys):
+    assert train.main(BASE + ["--epochs", "1", "--schedule", "constant", "--out", "k"]) == 0
+    assert json.loads((env / "k" / "run.json").read_text())["schedule"] == "constant"
+    assert_user_error(train.main, ["--resume", "--out", "k", "--schedule", "cosine"], capsys, "contradicts")
+
+
 DRIVER = """
 import copy, sys
 from digitsum import models, train

@@ -16,7 +16,8 @@ from digitsum.engine import metrics
 from digitsum.cli import UserError
 
 # Flags that, given explicitly on --resume, must agree with the run's stored config.
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "weight_decay", "train_size", "fresh_composites", "init_from")
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "weight_decay", "schedule", "train_size", "fresh_composites",
+               "init_from")
 MODEL_FLAGS = ("stem", "adapter", "weights")  # stored in model_config
 
 
